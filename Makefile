@@ -1,0 +1,42 @@
+# make run  — set up .venv, migrate, load the demo county once, start web + scheduler on :5000
+# make test — set up .venv, run every test (TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test venv lint format i18n i18n-extract i18n-compile bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: venv
+	BIN=$(BIN) bash deploy/run-dev.sh
+
+test: venv
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+i18n-extract: venv
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o corrections/translations/messages.pot .
+	$(BIN)/pybabel update -i corrections/translations/messages.pot -d corrections/translations --no-fuzzy-matching
+
+i18n-compile: venv
+	$(BIN)/pybabel compile -d corrections/translations --statistics
+
+i18n: i18n-extract i18n-compile
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

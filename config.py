@@ -1,0 +1,98 @@
+"""Configuration classes, driven by the environment."""
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
+
+
+def _persistent_dev_secret() -> str:
+    """A development secret kept in instance/ so sessions survive restarts."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+class Config:
+    """Settings shared by every environment; each may be overridden from the environment."""
+
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'corrections.sqlite3'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = ("zh_CN", "en")
+
+    # A JSON body over 1 MB is refused with 413.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None
+
+    API_TOKEN_HOURS = _int("API_TOKEN_HOURS", 12)
+    MOBILE_TOKEN_DAYS = _int("MOBILE_TOKEN_DAYS", 30)
+    LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 10)
+    LOGIN_FAILURE_WINDOW_MINUTES = _int("LOGIN_FAILURE_WINDOW_MINUTES", 15)
+
+    # recorded_at may run ahead of the server clock by this much (phone clocks drift)...
+    CHECKIN_MAX_FUTURE_SECONDS = _int("CHECKIN_MAX_FUTURE_SECONDS", 300)
+    # ...and may lag behind by this much (a phone offline for a few days uploads later).
+    CHECKIN_MAX_AGE_HOURS = _int("CHECKIN_MAX_AGE_HOURS", 72)
+
+    IMPOSSIBLE_TRAVEL_KMH = float(os.environ.get("IMPOSSIBLE_TRAVEL_KMH", 300))
+    GEOFENCE_CONFIRM_FIXES = _int("GEOFENCE_CONFIRM_FIXES", 3)
+    SIGNAL_LOST_HOURS = _int("SIGNAL_LOST_HOURS", 6)
+    SWEEP_INTERVAL_SECONDS = _int("SWEEP_INTERVAL_SECONDS", 60)
+
+    TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID")
+    TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN")
+    TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER")
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
+
+
+class DevelopmentConfig(Config):
+    """Local development: embedded SQLite, a secret kept under instance/."""
+
+    SECRET_KEY = Config.SECRET_KEY or _persistent_dev_secret()
+
+
+class TestingConfig(Config):
+    """The test suite: TEST_DATABASE_URL selects PostgreSQL, else a throwaway SQLite file."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    WTF_CSRF_ENABLED = True
+
+
+class ProductionConfig(Config):
+    """Production: PostgreSQL via DATABASE_URL; SECRET_KEY must come from the environment."""
+
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    """The config class named by APP_ENV (default: development)."""
+    return CONFIGS[os.environ.get("APP_ENV", "development")]

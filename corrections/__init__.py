@@ -1,0 +1,121 @@
+"""The application factory: flat register_* calls, nothing clever."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, request
+from flask_babel import get_locale
+
+from config import INSTANCE_DIR, Config, config_from_env
+from corrections.extensions import babel, csrf, db, login_manager, migrate
+
+
+def create_app(config: type[Config] | None = None) -> Flask:
+    """Build the web application. It never starts scheduler jobs (see `flask scheduler run`)."""
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
+    app.config.from_object(config or config_from_env())
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set in the environment outside development")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_security_headers(app)
+    register_commands(app)
+    register_template_helpers(app)
+    return app
+
+
+def select_locale() -> str:
+    """Chinese unless the person chose English (the `lang` cookie set from the page footer)."""
+    choice = request.cookies.get("lang") if request else None
+    return choice if choice in ("zh_CN", "en") else "zh_CN"
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind db, migrations, login, CSRF and translations."""
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+
+    from corrections.auth.models import Officer
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+
+    @login_manager.user_loader
+    def load_officer(officer_id: str):
+        return db.session.get(Officer, int(officer_id))
+
+
+def register_blueprints(app: Flask) -> None:
+    """Every surface: pages, /api/v1, /mobile/v1. The one place that imports mobile_api."""
+    from corrections.alerts import api as alerts_api
+    from corrections.alerts import views as alerts_views
+    from corrections.auth import api as auth_api
+    from corrections.auth import views as auth_views
+    from corrections.offices import api as offices_api
+    from corrections.subjects import api as subjects_api
+    from corrections.subjects import views as subjects_views
+    from mobile_api import bp as mobile_bp
+
+    for module in (auth_api, offices_api, subjects_api, alerts_api):
+        csrf.exempt(module.bp)  # token clients; session calls are checked in api_officer()
+        app.register_blueprint(module.bp)
+    csrf.exempt(mobile_bp)
+    app.register_blueprint(mobile_bp)
+    for module in (auth_views, subjects_views, alerts_views):
+        app.register_blueprint(module.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """The CONTRACT error shape on JSON paths, pages elsewhere."""
+    from corrections.errors import register_errorhandlers as register
+
+    register(app)
+
+
+#: No inline script anywhere; pages may not be framed by other sites.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def register_security_headers(app: Flask) -> None:
+    """CSP, nosniff and friends on every response."""
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.path.startswith(("/api/", "/mobile/")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def register_commands(app: Flask) -> None:
+    """`flask officers|alerts|scheduler|demo ...`."""
+    from corrections.alerts.cli import alerts_cli
+    from corrections.auth.cli import officers_cli
+    from corrections.demo.cli import demo_cli
+    from corrections.scheduler import scheduler_cli
+
+    for group in (officers_cli, alerts_cli, scheduler_cli, demo_cli):
+        app.cli.add_command(group)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Values every template may use."""
+    from corrections import clock
+
+    @app.context_processor
+    def inject():
+        return {"current_locale": str(get_locale()), "clock": clock}

@@ -1,0 +1,136 @@
+"""Accounts, passwords, bearer tokens and login throttling."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import secrets
+
+from sqlalchemy import delete, func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from corrections.auth.models import ROLES, ApiToken, LoginFailure, Officer
+from corrections.extensions import db
+from corrections.offices.models import Office
+
+
+class AccountError(ValueError):
+    """An account cannot be created as asked; `field` names the culprit."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def hash_secret(secret: str) -> str:
+    """Hash a password or PIN for storage."""
+    return generate_password_hash(secret)
+
+
+def check_secret(stored_hash: str, secret: str) -> bool:
+    """Compare a password or PIN with its stored hash."""
+    return check_password_hash(stored_hash, secret)
+
+
+def create_officer(
+    username: str, password: str, role: str, office_code: str | None = None
+) -> Officer:
+    """Create an officer account; AccountError on a duplicate name, unknown role or unknown office."""
+    if role not in ROLES:
+        raise AccountError("role", f"unknown role {role!r}; one of: {', '.join(ROLES)}")
+    if db.session.scalar(select(Officer.id).where(Officer.username == username)) is not None:
+        raise AccountError("username", f"an account named {username!r} already exists")
+    office = None
+    if office_code is not None:
+        office = db.session.scalar(select(Office).where(Office.code == office_code))
+        if office is None:
+            raise AccountError("office_code", f"no office with code {office_code!r}")
+    if role == "officer" and office is None:
+        raise AccountError("office_code", "an officer account needs an office")
+    officer = Officer(
+        username=username,
+        password_hash=hash_secret(password),
+        role=role,
+        office=office if role == "officer" else office,
+    )
+    db.session.add(officer)
+    db.session.flush()
+    return officer
+
+
+def authenticate_officer(username: str, password: str) -> Officer | None:
+    """The active officer with this name and password, else None."""
+    officer = db.session.scalar(select(Officer).where(Officer.username == username))
+    if officer is None:
+        # Spend the same time as a real check so a name cannot be probed by timing.
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not officer.active or not check_secret(officer.password_hash, password):
+        return None
+    return officer
+
+
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(
+    *, now: dt.datetime, lifetime: dt.timedelta, officer_id=None, subject_id=None, device_id=None
+) -> tuple[str, ApiToken]:
+    """Create a bearer token; the plain token is returned once and never stored."""
+    token = secrets.token_urlsafe(32)
+    row = ApiToken(
+        token_hash=_token_digest(token),
+        officer_id=officer_id,
+        subject_id=subject_id,
+        device_id=device_id,
+        created_at=now,
+        expires_at=now + lifetime,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return token, row
+
+
+def find_token(token: str, now: dt.datetime) -> ApiToken | None:
+    """The live token row for a presented bearer token, else None."""
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
+    if row is None or row.revoked or row.expires_at <= now:
+        return None
+    return row
+
+
+def retry_after_seconds(key: str, now: dt.datetime, limit: int, window: dt.timedelta) -> int | None:
+    """Seconds until `key` may try again, or None when it is under the failure limit."""
+    since = now - window
+    recent = db.session.scalars(
+        select(LoginFailure.at)
+        .where(LoginFailure.key == key, LoginFailure.at > since)
+        .order_by(LoginFailure.at.desc())
+        .limit(limit)
+    ).all()
+    if len(recent) < limit:
+        return None
+    # The oldest of the last `limit` failures must age out of the window first.
+    free_at = recent[-1] + window
+    return max(1, math.ceil((free_at - now).total_seconds()))
+
+
+def record_failure(key: str, now: dt.datetime, window: dt.timedelta) -> None:
+    """Remember one failed attempt, pruning the ones too old to matter."""
+    db.session.execute(delete(LoginFailure).where(LoginFailure.key == key, LoginFailure.at <= now - window))
+    db.session.add(LoginFailure(key=key, at=now))
+
+
+def clear_failures(key: str) -> None:
+    """Forget failures after a successful login."""
+    db.session.execute(delete(LoginFailure).where(LoginFailure.key == key))
+
+
+def count_officers() -> int:
+    """How many accounts exist."""
+    return db.session.scalar(select(func.count(Officer.id))) or 0

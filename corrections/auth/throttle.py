@@ -1,0 +1,38 @@
+"""Login throttling as the request sees it: 429 with Retry-After once a key has failed too often."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app
+from flask_babel import gettext
+
+from corrections.auth import services
+from corrections.errors import ApiError
+from corrections.extensions import db
+
+
+def _window() -> dt.timedelta:
+    return dt.timedelta(minutes=current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"])
+
+
+def throttled_for(key: str, now: dt.datetime) -> int | None:
+    """Seconds to wait before `key` may try again, or None."""
+    return services.retry_after_seconds(key, now, current_app.config["LOGIN_MAX_FAILURES"], _window())
+
+
+def refuse_if_throttled(key: str, now: dt.datetime) -> None:
+    """429 with Retry-After while `key` is over its failure limit."""
+    wait = throttled_for(key, now)
+    if wait is not None:
+        raise ApiError(
+            429,
+            message=gettext("Too many failed attempts. Try again in %(minutes)s minute(s).", minutes=-(-wait // 60)),
+            headers={"Retry-After": str(wait)},
+        )
+
+
+def note_failure(key: str, now: dt.datetime) -> None:
+    """Record a failed attempt in its own commit (it must survive the request's error)."""
+    services.record_failure(key, now, _window())
+    db.session.commit()

@@ -1,0 +1,103 @@
+"""Reading request bodies through pydantic schemas into CONTRACT-shaped errors."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from flask import request
+from flask_babel import gettext, lazy_gettext
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from corrections.errors import ApiError, validation_error
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Schema(BaseModel):
+    """Base for request schemas: unknown fields refused, no type coercion, no NaN or infinity."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
+#: Field messages by pydantic error type; the ctx values fill the placeholders.
+MESSAGES = {
+    "missing": lazy_gettext("is required"),
+    "extra_forbidden": lazy_gettext("is not an accepted field"),
+    "float_type": lazy_gettext("must be a number"),
+    "float_parsing": lazy_gettext("must be a number"),
+    "int_type": lazy_gettext("must be a whole number"),
+    "int_parsing": lazy_gettext("must be a whole number"),
+    "int_from_float": lazy_gettext("must be a whole number"),
+    "finite_number": lazy_gettext("must be a finite number"),
+    "string_type": lazy_gettext("must be text"),
+    "bool_type": lazy_gettext("must be true or false"),
+    "list_type": lazy_gettext("must be a list"),
+    "model_type": lazy_gettext("must be an object"),
+    "dict_type": lazy_gettext("must be an object"),
+    "greater_than_equal": lazy_gettext("must be at least %(ge)s"),
+    "greater_than": lazy_gettext("must be greater than %(gt)s"),
+    "less_than_equal": lazy_gettext("must be at most %(le)s"),
+    "less_than": lazy_gettext("must be less than %(lt)s"),
+    "string_too_short": lazy_gettext("must have at least %(min_length)s characters"),
+    "string_too_long": lazy_gettext("must have at most %(max_length)s characters"),
+    "too_short": lazy_gettext("must have at least %(min_length)s items"),
+    "too_long": lazy_gettext("must have at most %(max_length)s items"),
+    "string_pattern_mismatch": lazy_gettext("has the wrong format"),
+    "literal_error": lazy_gettext("must be one of: %(expected)s"),
+    "enum": lazy_gettext("must be one of: %(expected)s"),
+    "timezone_aware": lazy_gettext("must include a time zone offset, e.g. 2026-01-01T08:00:00+08:00"),
+    "datetime_type": lazy_gettext("must be an ISO 8601 date-time"),
+    "datetime_parsing": lazy_gettext("must be an ISO 8601 date-time"),
+    "datetime_from_date_parsing": lazy_gettext("must be an ISO 8601 date-time"),
+    "date_type": lazy_gettext("must be a date, YYYY-MM-DD"),
+    "date_parsing": lazy_gettext("must be a date, YYYY-MM-DD"),
+    "date_from_datetime_parsing": lazy_gettext("must be a date, YYYY-MM-DD"),
+    "date_from_datetime_inexact": lazy_gettext("must be a date, YYYY-MM-DD"),
+    "time_parsing": lazy_gettext("must be a time, HH:MM"),
+    "union_tag_invalid": lazy_gettext("must be one of: %(expected_tags)s"),
+}
+
+
+def field_errors(error: ValidationError) -> dict[str, str]:
+    """Map a pydantic error to {"dotted.field": "sentence"}; the first problem per field wins."""
+    fields: dict[str, str] = {}
+    for item in error.errors():
+        loc = ".".join(str(part) for part in item["loc"] if not _is_union_tag(part)) or "body"
+        if loc in fields:
+            continue
+        template = MESSAGES.get(item["type"])
+        ctx = {k: str(v) for k, v in (item.get("ctx") or {}).items()}
+        if item["type"] == "value_error" and "error" in ctx:
+            fields[loc] = ctx["error"]
+        elif template is not None:
+            try:
+                fields[loc] = str(template) % ctx
+            except (KeyError, TypeError, ValueError):
+                fields[loc] = item["msg"]
+        else:
+            fields[loc] = item["msg"]
+    return fields
+
+
+def _is_union_tag(part) -> bool:
+    # pydantic names the chosen union member in the location ("circle", "function-after[...]").
+    return isinstance(part, str) and ("[" in part or part in ("circle", "polygon"))
+
+
+def parse_json(schema: type[M], *, body: bytes | None = None) -> M:
+    """Validate the JSON request body against `schema`; 415, 400 or 422 with fields named."""
+    if body is None:
+        if not request.is_json:
+            raise ApiError(415, message=gettext("Send the body as application/json."))
+        body = request.get_data(cache=True)
+    if not body.strip():
+        raise ApiError(400, message=gettext("The request body is empty."))
+    try:
+        return schema.model_validate_json(body, strict=True)
+    except ValidationError as error:
+        types = {item["type"] for item in error.errors()}
+        if "json_invalid" in types:
+            raise ApiError(400, message=gettext("The body is not valid JSON.")) from None
+        if any(item["loc"] == () and item["type"] in ("model_type", "dict_type") for item in error.errors()):
+            raise ApiError(400, message=gettext("The body must be a JSON object.")) from None
+        raise validation_error(field_errors(error)) from None

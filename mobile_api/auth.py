@@ -1,0 +1,30 @@
+"""Token authentication for the subject's phone."""
+
+from __future__ import annotations
+
+import functools
+
+from flask import g
+
+from corrections import clock
+from corrections.auth.access import bearer_token
+from corrections.auth.services import find_token
+from corrections.errors import ApiError
+from corrections.extensions import db
+from corrections.subjects.models import Subject
+
+
+def subject_required(view):
+    """Require a subject's bearer token (401 otherwise); sets g.subject and g.device_id."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        token = bearer_token()
+        row = find_token(token, clock.now()) if token else None
+        if row is None or row.subject_id is None:
+            raise ApiError(401)
+        g.subject = db.session.get(Subject, row.subject_id)
+        g.device_id = row.device_id
+        return view(*args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,70 @@
+"""Schemas of the subject's phone API; they validate requests and generate /openapi.json."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from pydantic import AwareDatetime, Field
+
+from corrections.validation import Schema
+
+Latitude = Annotated[float, Field(ge=-90, le=90, description="degrees, WGS 84")]
+Longitude = Annotated[float, Field(ge=-180, le=180, description="degrees, WGS 84")]
+
+
+class LoginIn(Schema):
+    """The subject's phone number, PIN and the phone's own device id."""
+
+    phone: Annotated[str, Field(min_length=5, max_length=32)]
+    pin: Annotated[str, Field(min_length=1, max_length=16)]
+    device_id: Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class LoginOut(Schema):
+    """A bearer token for the phone."""
+
+    token: str
+    expires_at: dt.datetime
+    subject_id: int
+
+
+class CheckinIn(Schema):
+    """A location check-in; `client_id` makes retries safe."""
+
+    client_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.:-]+$")]
+    lat: Latitude
+    lon: Longitude
+    accuracy_m: Annotated[float, Field(ge=0, le=100_000, description="radius of the fix, metres")]
+    recorded_at: AwareDatetime
+    mock_location: bool | None = None
+    battery_pct: Annotated[int, Field(ge=0, le=100)] | None = None
+
+
+class CheckinOut(Schema):
+    """What the rules made of the check-in."""
+
+    id: int
+    status: str = Field(description="accepted or flagged")
+    flags: list[str]
+
+
+class Window(Schema):
+    """A check-in window, UTC."""
+
+    start: dt.datetime
+    end: dt.datetime
+
+
+class ErrorBody(Schema):
+    """The error shape of every endpoint."""
+
+    code: str
+    message: str
+    fields: dict[str, str] | None = None
+
+
+class Error(Schema):
+    """{"error": {...}}"""
+
+    error: ErrorBody

@@ -1,0 +1,109 @@
+"""Building blocks for tests: offices, accounts, subjects and authenticated clients."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+
+import pytest
+
+from corrections.auth.services import create_officer
+from corrections.extensions import db
+from corrections.offices.models import Office
+from corrections.subjects.schemas import SubjectIn
+from corrections.subjects.services import enrol_subject, office_by_code
+
+PASSWORD = "correct-horse-1"
+_phones = itertools.count(13900000001)
+
+#: County seat of the fictional test county.
+SEAT = (24.70, 107.50)
+
+SUBJECT_BODY = {
+    "name": "王小明",
+    "pin": "2468",
+    "office_code": "T01",
+    "category": "probation",
+    "level": "normal",
+    "supervision_start": "2026-11-20",
+    "supervision_end": "2027-11-19",
+    "id_number": "450000199001011234",
+    "home": {"lat": SEAT[0], "lon": SEAT[1]},
+    "zones": [
+        {"kind": "allowed", "name": "县城", "lat": SEAT[0], "lon": SEAT[1], "radius_m": 5000},
+    ],
+    "checkin": {"every_days": 1, "window_start": "08:00", "window_end": "20:00"},
+}
+
+
+def subject_body(**overrides) -> dict:
+    """A valid POST /subjects body with a fresh phone number; keys in `overrides` replace it."""
+    body = copy.deepcopy(SUBJECT_BODY)
+    body["phone"] = str(next(_phones))
+    body.update(overrides)
+    return body
+
+
+class World:
+    """Creates records straight through the services, inside an app context."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def office(self, code="T01", name="测试乡司法所", lat=SEAT[0], lon=SEAT[1]) -> int:
+        with self.app.app_context():
+            office = Office(code=code, name=name, lat=lat, lon=lon)
+            db.session.add(office)
+            db.session.commit()
+            return office.id
+
+    def officer(self, username, role="officer", office_code="T01", password=PASSWORD) -> int:
+        with self.app.app_context():
+            officer = create_officer(username, password, role, office_code if role == "officer" else None)
+            db.session.commit()
+            return officer.id
+
+    def subject(self, **overrides) -> dict:
+        """Enrol a subject; returns the body used (with its id under "id")."""
+        body = subject_body(**overrides)
+        with self.app.app_context():
+            data = SubjectIn.model_validate(body)
+            subject = enrol_subject(data, office_by_code(body["office_code"]))
+            db.session.commit()
+            body["id"] = subject.id
+            body["phone"] = subject.phone
+            return body
+
+
+@pytest.fixture
+def world(app):
+    """A World on the test database with one office (T01) and an admin account."""
+    w = World(app)
+    w.office()
+    w.officer("admin", role="admin")
+    return w
+
+
+def bearer(client, username: str, password: str = PASSWORD) -> dict:
+    """Headers carrying an officer's API token."""
+    response = client.post("/api/v1/auth/token", json={"username": username, "password": password})
+    assert response.status_code == 200, response.get_json()
+    return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+
+def phone_login(client, phone: str, pin: str = "2468", device_id: str = "phone-1") -> dict:
+    """Headers carrying a subject's phone token."""
+    response = client.post(
+        "/mobile/v1/auth/login", json={"phone": phone, "pin": pin, "device_id": device_id}
+    )
+    assert response.status_code == 200, response.get_json()
+    return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+
+@pytest.fixture
+def admin(client, world) -> dict:
+    """API headers of the admin account."""
+    return bearer(client, "admin")
+
+
+__all__ = ["world", "admin", "bearer", "phone_login", "subject_body", "World", "PASSWORD", "SEAT"]
