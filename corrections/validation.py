@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TypeVar
 
 from flask import request
@@ -17,6 +18,11 @@ class Schema(BaseModel):
     """Base for request schemas: unknown fields refused, no type coercion, no NaN or infinity."""
 
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+    @classmethod
+    def from_plain(cls, data: dict):
+        """Validate plain Python data (a form, the demo loader) exactly as a JSON body would be."""
+        return cls.model_validate_json(json.dumps(data), strict=True)
 
 
 #: Field messages by pydantic error type; the ctx values fill the placeholders.

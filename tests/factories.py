@@ -67,7 +67,7 @@ class World:
         """Enrol a subject; returns the body used (with its id under "id")."""
         body = subject_body(**overrides)
         with self.app.app_context():
-            data = SubjectIn.model_validate(body)
+            data = SubjectIn.from_plain(body)
             subject = enrol_subject(data, office_by_code(body["office_code"]))
             db.session.commit()
             body["id"] = subject.id
