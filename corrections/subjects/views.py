@@ -1,13 +1,239 @@
-"""Subject pages."""
+"""Subject pages: the list, one subject with a map and the check-in timeline, and enrolment.
 
-from flask import Blueprint, render_template
-from flask_login import login_required
+Everything is read and written through the subjects, check-in and alerts services (the same ones
+the JSON API calls), within the officer's office scope, and audited as the API audits it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from corrections import clock
+from corrections.alerts.models import Alert
+from corrections.alerts.queries import alerts_query
+from corrections.audit.services import record as audit
+from corrections.auth.access import CASEWORK_ROLES, in_scope
+from corrections.auth.views import page_roles
+from corrections.checkin.services import checkins_of, next_window_for
+from corrections.extensions import count_rows, db
+from corrections.offices.services import offices_in_scope
+from corrections.subjects import services, svgmap
+from corrections.subjects.forms import (
+    CATEGORY_TERMS,
+    LEVEL_TERMS,
+    EnrolForm,
+    put_errors,
+    read_enrolment,
+    term,
+)
+from corrections.subjects.models import STATUSES, Subject
 
 bp = Blueprint("subjects", __name__, template_folder="templates")
 
+PER_PAGE = 25
+#: How many check-ins the timeline lists, and how many of them the map draws.
+TIMELINE_LENGTH = 50
+MAP_POINTS = 30
+
+
+def subject_status_labels() -> dict[str, str]:
+    """Translated subject statuses."""
+    return {
+        "pending": gettext("Not started yet"),
+        "active": gettext("Under supervision"),
+        "ended": gettext("Supervision finished"),
+    }
+
+
+def checkin_kind_labels() -> dict[str, str]:
+    """Translated check-in kinds."""
+    return {
+        "location": gettext("Location"),
+        "video": gettext("Video"),
+        "sms": gettext("Text message"),
+        "voice": gettext("Phone call"),
+        "signal": gettext("Background position"),
+    }
+
+
+@bp.app_template_global()
+def category_label(code: str) -> str:
+    """管制, 缓刑, 假释, 暂予监外执行 (with an English gloss for English readers)."""
+    return term(CATEGORY_TERMS, code)
+
+
+@bp.app_template_global()
+def level_label(code: str) -> str:
+    """严管, 普管, 宽管 (with an English gloss for English readers)."""
+    return term(LEVEL_TERMS, code)
+
+
+def subject_in_scope(subject_id: int) -> Subject:
+    """The subject, if the officer may see it; 404 otherwise (existence never leaks)."""
+    subject = db.session.get(Subject, subject_id)
+    if subject is None or not in_scope(current_user, subject.office_id):
+        abort(404)
+    return subject
+
 
 @bp.get("/subjects")
-@login_required
+@page_roles(*CASEWORK_ROLES)
 def index():
-    """Subject list."""
-    return render_template("subjects/index.html")
+    """Subjects in the officer's scope, searched by name or phone, filtered by office and status."""
+    scope = current_user.scope_office_id
+    office = None
+    office_code = request.args.get("office") or None
+    if office_code is not None:
+        office = services.office_by_code(office_code)
+        if office is None or not in_scope(current_user, office.id):
+            abort(404)
+    status = request.args.get("status") or ""
+    if status not in STATUSES:
+        status = ""
+    q = (request.args.get("q") or "").strip()[:64]
+    today = clock.local_today()
+    query = services.subjects_query(
+        scope,
+        office_id=office.id if office else None,
+        status=status or None,
+        q=q or None,
+        today=today,
+    )
+    total = count_rows(query)
+    pages = max(1, math.ceil(total / PER_PAGE))
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
+    subjects = db.session.scalars(
+        query.options(selectinload(Subject.office)).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+    ).all()
+    unresolved = Counter(
+        db.session.scalars(
+            alerts_query(scope, status="unresolved")
+            .where(Alert.subject_id.in_([s.id for s in subjects]))
+            .with_only_columns(Alert.subject_id)
+        )
+    )
+    audit(
+        "subject.list",
+        actor_kind="officer",
+        actor_id=current_user.id,
+        detail={"ids": [s.id for s in subjects], "args": request.args.to_dict()},
+    )
+    db.session.commit()
+    filters = {"q": q, "office": office.code if office else "", "status": status}
+    return render_template(
+        "subjects/index.html",
+        subjects=subjects,
+        unresolved=unresolved,
+        total=total,
+        page=page,
+        pages=pages,
+        filters=filters,
+        offices=offices_in_scope(scope),
+        statuses=subject_status_labels(),
+        today=today,
+        can_enrol=True,
+    )
+
+
+@bp.get("/subjects/<int:subject_id>")
+@page_roles(*CASEWORK_ROLES)
+def show(subject_id: int):
+    """One subject: the person (resident ID masked), plan, zones, map, check-ins and open alerts."""
+    subject = subject_in_scope(subject_id)
+    today = clock.local_today()
+    now = clock.now()
+    person = services.subject_to_dict(subject, today)
+    checkins = checkins_of(subject.id, TIMELINE_LENGTH)
+    open_alerts = db.session.scalars(
+        alerts_query(current_user.scope_office_id, status="unresolved", subject_id=subject.id)
+    ).all()
+    window = next_window_for(subject, now)
+    audit("subject.read", actor_kind="officer", actor_id=current_user.id, subject_id=subject.id)
+    db.session.commit()
+    return render_template(
+        "subjects/detail.html",
+        subject=subject,
+        person=person,
+        checkins=checkins,
+        open_alerts=open_alerts,
+        next_window=window,
+        window_open=window is not None and window[0] <= now,
+        map_svg=_map(subject, checkins),
+        statuses=subject_status_labels(),
+        checkin_kinds=checkin_kind_labels(),
+    )
+
+
+def _map(subject: Subject, checkins) -> object:
+    zone = clock.local_zone()
+    home = (subject.home_lat, subject.home_lon) if subject.home_lat is not None else None
+    zones = [
+        svgmap.MapZone(
+            kind=z.kind, name=z.name, lat=z.lat, lon=z.lon, radius_m=z.radius_m, polygon=z.polygon
+        )
+        for z in subject.zones
+    ]
+    statuses = {"accepted": gettext("accepted"), "flagged": gettext("flagged")}
+    points = [
+        svgmap.MapPoint(
+            lat=c.lat,
+            lon=c.lon,
+            status=c.status,
+            label=f"{c.recorded_at.astimezone(zone):%Y-%m-%d %H:%M} · {statuses[c.status]}",
+        )
+        for c in checkins
+        if c.lat is not None and c.lon is not None
+    ][:MAP_POINTS]
+    labels = svgmap.MapLabels(
+        title=gettext("Map of the zones, the home and the latest check-ins"),
+        home=gettext("Home"),
+        latest=gettext("Latest"),
+        north=gettext("N"),
+    )
+    return svgmap.render(home, zones, points, labels)
+
+
+@bp.route("/subjects/new", methods=["GET", "POST"])
+@page_roles(*CASEWORK_ROLES)
+def new():
+    """Enrol a subject: admins and supervisors in any office, an officer in their own."""
+    offices = offices_in_scope(current_user.scope_office_id)
+    form = EnrolForm(offices=offices)
+    if request.method == "GET":
+        form.supervision_start.data = form.supervision_start.data or clock.local_today().isoformat()
+        return render_template("subjects/new.html", form=form, summary=[])
+    enrolment = read_enrolment(form)
+    errors = dict(enrolment.errors)
+    subject = None
+    if enrolment.data is not None:
+        office = services.office_by_code(enrolment.data.office_code)
+        if office is None or not in_scope(current_user, office.id):
+            errors["office_code"] = gettext("You may only enrol subjects in your own office.")
+        else:
+            try:
+                subject = services.enrol_subject(enrolment.data, office)
+            except services.EnrolmentError as error:
+                db.session.rollback()
+                errors[_form_field(error.field)] = str(error)
+            except IntegrityError:
+                # Someone registered the same phone a moment ago; the unique index decided.
+                db.session.rollback()
+                errors["phone"] = gettext("This phone number is already registered to a subject.")
+    if subject is None:
+        summary = put_errors(form, errors)
+        return render_template("subjects/new.html", form=form, summary=summary), 422
+    audit("subject.create", actor_kind="officer", actor_id=current_user.id, subject_id=subject.id)
+    db.session.commit()
+    flash(gettext("%(name)s is enrolled.", name=subject.name), "success")
+    return redirect(url_for(".show", subject_id=subject.id))
+
+
+def _form_field(service_field: str) -> str:
+    return {"home.lat": "home_lat", "home.lon": "home_lon"}.get(service_field, service_field)

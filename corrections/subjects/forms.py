@@ -1,0 +1,340 @@
+"""The enrolment form, and turning what an officer typed into the API's SubjectIn body.
+
+The form only collects text; SubjectIn (the schema the API validates with) decides what is valid,
+so the page and the API accept exactly the same subjects. Before that, the form forgives how
+people type: full-width digits and punctuation, 2026/1/5 or 2026年1月5日 for dates, 8:00 for 08:00,
+and a zone row without a centre is centred on the home.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from flask_babel import get_locale, gettext
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from pydantic import ValidationError
+from wtforms import FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms.widgets import DateInput, TimeInput
+
+from corrections.subjects.schemas import SubjectIn
+from corrections.validation import field_errors
+
+#: Statutory terms: the Chinese name is the legal one and is shown as is; English is a gloss.
+CATEGORY_TERMS = {
+    "control": ("管制", _l("Control")),
+    "probation": ("缓刑", _l("Probation")),
+    "parole": ("假释", _l("Parole")),
+    "medical_parole": ("暂予监外执行", _l("Temporary service outside prison")),
+}
+LEVEL_TERMS = {
+    "strict": ("严管", _l("Strict supervision")),
+    "normal": ("普管", _l("Normal supervision")),
+    "lenient": ("宽管", _l("Lenient supervision")),
+}
+ZONE_ROWS = 3
+
+
+def term(terms: dict, code: str | None) -> str:
+    """A statutory term in Chinese for Chinese readers, "English (中文)" for the others."""
+    if code not in terms:
+        return code or ""
+    chinese, english = terms[code]
+    if str(get_locale()).startswith("zh"):
+        return chinese
+    return f"{english} ({chinese})"
+
+
+class Marked:
+    """Marks a field as required on the page; SubjectIn does the checking."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form, field):
+        return None
+
+
+def _choices(terms: dict) -> list[tuple[str, str]]:
+    return [("", gettext("— choose —"))] + [(code, term(terms, code)) for code in terms]
+
+
+def _text(label, hint_type: str | None = None, required: bool = False, **kwargs) -> StringField:
+    render_kw = {"autocomplete": "off"}
+    if hint_type:
+        render_kw["inputmode"] = hint_type
+    return StringField(
+        label, validators=[Marked()] if required else [], render_kw=render_kw, **kwargs
+    )
+
+
+class ZoneRowForm(Form):
+    """One optional circular zone."""
+
+    kind = SelectField(
+        _l("Kind"),
+        choices=[
+            ("allowed", _l("Allowed area (must stay inside)")),
+            ("exclusion", _l("Forbidden area (must stay out)")),
+        ],
+        validate_choice=False,
+    )
+    name = _text(_l("Name of the area"))
+    lat = _text(_l("Centre latitude"), "decimal")
+    lon = _text(_l("Centre longitude"), "decimal")
+    radius_m = _text(_l("Radius in metres"), "numeric")
+
+
+class EnrolForm(FlaskForm):
+    """Enrol a subject: the person, the check-in plan and up to three circles and one polygon."""
+
+    name = _text(_l("Full name"), required=True)
+    phone = _text(_l("Mobile phone number"), "tel", required=True)
+    pin = _text(_l("PIN for the phone app (4 to 8 digits)"), "numeric", required=True)
+    office_code = SelectField(_l("Judicial office"), validators=[Marked()], validate_choice=False)
+    category = SelectField(_l("Category"), validators=[Marked()], validate_choice=False)
+    level = SelectField(_l("Supervision level"), validators=[Marked()], validate_choice=False)
+    supervision_start = StringField(
+        _l("Supervision starts on"), validators=[Marked()], widget=DateInput()
+    )
+    supervision_end = StringField(
+        _l("Supervision ends on"), validators=[Marked()], widget=DateInput()
+    )
+    id_number = _text(_l("Resident ID number (optional)"))
+    home_lat = _text(_l("Home latitude"), "decimal", required=True)
+    home_lon = _text(_l("Home longitude"), "decimal", required=True)
+    every_days = _text(_l("Check in every how many days"), "numeric", required=True, default="1")
+    window_start = StringField(
+        _l("Check-in window opens at"), validators=[Marked()], widget=TimeInput(), default="08:00"
+    )
+    window_end = StringField(
+        _l("Check-in window closes at"), validators=[Marked()], widget=TimeInput(), default="20:00"
+    )
+    video_every_days = _text(_l("Video check-in every how many days (optional)"), "numeric")
+    zones = FieldList(FormField(ZoneRowForm), min_entries=ZONE_ROWS, max_entries=ZONE_ROWS)
+    polygon_kind = SelectField(
+        _l("Kind"),
+        choices=[
+            ("allowed", _l("Allowed area (must stay inside)")),
+            ("exclusion", _l("Forbidden area (must stay out)")),
+        ],
+        validate_choice=False,
+    )
+    polygon_name = _text(_l("Name of the area"))
+    polygon = TextAreaField(_l("Corners"), render_kw={"rows": 5, "autocomplete": "off"})
+
+    def __init__(self, *args, offices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.office_code.choices = [(o.code, o.name) for o in offices]
+        if len(offices) > 1:
+            self.office_code.choices.insert(0, ("", gettext("— choose —")))
+        self.category.choices = _choices(CATEGORY_TERMS)
+        self.level.choices = _choices(LEVEL_TERMS)
+
+
+@dataclass
+class Enrolment:
+    """What the form made of the input: the schema object, or problems keyed by form field."""
+
+    data: SubjectIn | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def read_enrolment(form: EnrolForm) -> Enrolment:
+    """Build SubjectIn from the form; every problem is named by the form field that holds it."""
+    builder = _Builder(form)
+    body = builder.body()
+    try:
+        data = SubjectIn.model_validate_json(json.dumps(body))
+    except ValidationError as error:
+        for loc, message in field_errors(error).items():
+            builder.problem(builder.field_for(loc), message)
+        return Enrolment(errors=builder.errors)
+    if builder.errors:
+        return Enrolment(errors=builder.errors)
+    return Enrolment(data=data)
+
+
+def put_errors(form: EnrolForm, errors: dict[str, str]) -> list[tuple[str, str, str]]:
+    """Show each problem beside its field; returns (field id, label, message) for the summary."""
+    summary = []
+    for name, message in errors.items():
+        target = form
+        for part in name.split("-"):
+            target = target[int(part)] if part.isdigit() else getattr(target, part, None)
+            if target is None:
+                break
+            if isinstance(target, FormField):
+                target = target.form
+        if target is None or not hasattr(target, "errors"):
+            summary.append(("", "", message))
+            continue
+        target.errors = [message]
+        summary.append((target.id, _field_label(name, target), message))
+    return summary
+
+
+def _field_label(name: str, target) -> str:
+    row = re.match(r"zones-(\d+)-", name)
+    if row:
+        return gettext("Zone %(n)s, %(field)s", n=int(row.group(1)) + 1, field=target.label.text)
+    if name.startswith("polygon"):
+        return gettext("Area drawn by its corners, %(field)s", field=target.label.text)
+    return str(target.label.text)
+
+
+class _Builder:
+    """Turns typed text into a SubjectIn JSON body, remembering where each part came from."""
+
+    def __init__(self, form: EnrolForm):
+        self.form = form
+        self.errors: dict[str, str] = {}
+        #: Position in body["zones"] → the form field prefix it came from.
+        self.zone_sources: list[str] = []
+
+    def problem(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, message)
+
+    def body(self) -> dict:
+        f = self.form
+        body: dict = {}
+        self._put(body, "name", _clean(f.name.data))
+        self._put(body, "phone", _clean(f.phone.data))
+        self._put(body, "pin", _clean(f.pin.data))
+        self._put(body, "office_code", f.office_code.data or None)
+        self._put(body, "category", f.category.data or None)
+        self._put(body, "level", f.level.data or None)
+        self._put(body, "supervision_start", _date(f.supervision_start.data))
+        self._put(body, "supervision_end", _date(f.supervision_end.data))
+        id_number = _clean(f.id_number.data).replace(" ", "")
+        self._put(body, "id_number", id_number or None)
+        home: dict = {}
+        self._put(home, "lat", _number(f.home_lat.data))
+        self._put(home, "lon", _number(f.home_lon.data))
+        body["home"] = home
+        checkin: dict = {}
+        self._put(checkin, "every_days", _number(f.every_days.data))
+        self._put(checkin, "window_start", _time(f.window_start.data))
+        self._put(checkin, "window_end", _time(f.window_end.data))
+        self._put(checkin, "video_every_days", _number(f.video_every_days.data))
+        body["checkin"] = checkin
+        body["zones"] = self._zones(home)
+        return body
+
+    @staticmethod
+    def _put(target: dict, key: str, value) -> None:
+        # An empty box is left out, so SubjectIn says "is required" (or uses its default).
+        if value is not None and value != "":
+            target[key] = value
+
+    def _zones(self, home: dict) -> list[dict]:
+        zones = []
+        for index, row in enumerate(self.form.zones):
+            r = row.form
+            typed = [
+                _clean(r.name.data),
+                _clean(r.lat.data),
+                _clean(r.lon.data),
+                _clean(r.radius_m.data),
+            ]
+            if not any(typed):
+                continue
+            zone = {"kind": r.kind.data or "allowed"}
+            self._put(zone, "name", typed[0])
+            if not typed[1] and not typed[2] and "lat" in home and "lon" in home:
+                zone["lat"], zone["lon"] = home["lat"], home["lon"]
+            else:
+                self._put(zone, "lat", _number(r.lat.data))
+                self._put(zone, "lon", _number(r.lon.data))
+            self._put(zone, "radius_m", _number(r.radius_m.data))
+            zones.append(zone)
+            self.zone_sources.append(f"zones-{index}-")
+        polygon = self._polygon()
+        if polygon is not None:
+            zones.append(polygon)
+            self.zone_sources.append("polygon")
+        return zones
+
+    def _polygon(self) -> dict | None:
+        f = self.form
+        text = f.polygon.data or ""
+        name = _clean(f.polygon_name.data)
+        if not text.strip() and not name:
+            return None
+        corners = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            line = _clean(line)
+            if not line:
+                continue
+            parts = [p for p in re.split(r"[\s,;]+", line) if p]
+            values = [_number(p) for p in parts]
+            if len(values) != 2 or not all(isinstance(v, int | float) for v in values):
+                self.problem(
+                    "polygon",
+                    gettext(
+                        "Line %(n)s: write a latitude and a longitude, e.g. 24.70, 107.50", n=number
+                    ),
+                )
+                return None
+            corners.append(values)
+        zone = {"kind": f.polygon_kind.data or "allowed", "polygon": corners}
+        self._put(zone, "name", name)
+        return zone
+
+    def field_for(self, loc: str) -> str:
+        """The form field behind a SubjectIn error location such as "zones.1.radius_m"."""
+        parts = loc.split(".")
+        head = parts[0]
+        if head == "home":
+            return {"lat": "home_lat", "lon": "home_lon"}.get(
+                parts[1] if len(parts) > 1 else "", "home_lat"
+            )
+        if head == "checkin":
+            return parts[1] if len(parts) > 1 else "every_days"
+        if head == "zones" and len(parts) > 1 and parts[1].isdigit():
+            index = int(parts[1])
+            source = self.zone_sources[index] if index < len(self.zone_sources) else "polygon"
+            leaf = parts[2] if len(parts) > 2 else "name"
+            if source == "polygon":
+                return {"name": "polygon_name", "kind": "polygon_kind"}.get(leaf, "polygon")
+            return source + leaf
+        return head
+
+
+def _clean(value: str | None) -> str:
+    # NFKC turns full-width digits and punctuation (１２，３：) into plain ones.
+    return unicodedata.normalize("NFKC", value or "").strip()
+
+
+def _number(value: str | None):
+    """A number when the text is one; else the text, so SubjectIn says "must be a number"."""
+    text = _clean(value)
+    if not text:
+        return None
+    if re.fullmatch(r"[+-]?\d+", text):
+        return int(text)
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return number if math.isfinite(number) else text
+
+
+def _date(value: str | None) -> str | None:
+    text = _clean(value)
+    match = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?", text)
+    if match:
+        year, month, day = match.groups()
+        return f"{year}-{int(month):02d}-{int(day):02d}"
+    return text or None
+
+
+def _time(value: str | None) -> str | None:
+    text = _clean(value)
+    match = re.fullmatch(r"(\d{1,2})\s*[:.点时]\s*(\d{2})\s*分?", text)
+    if match:
+        return f"{int(match.group(1)):02d}:{match.group(2)}"
+    return text or None
