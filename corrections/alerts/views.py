@@ -306,7 +306,7 @@ def _validated_text(field, schema, key: str, required: str) -> str | None:
         field.errors = [required]
         return None
     try:
-        return getattr(schema.model_validate({key: text}), key)
+        return getattr(schema.from_plain({key: text}), key)
     except ValidationError as error:
         problem = field_errors(error).get(key) or gettext("is not valid")
         field.errors = [gettext("%(field)s: %(problem)s", field=field.label.text, problem=problem)]

@@ -8,7 +8,6 @@ and a zone row without a centre is centred on the home.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import unicodedata
@@ -18,7 +17,15 @@ from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from pydantic import ValidationError
-from wtforms import FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms import (
+    FieldList,
+    Form,
+    FormField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.widgets import DateInput, TimeInput
 
 from corrections.subjects.schemas import SubjectIn
@@ -58,8 +65,17 @@ class Marked:
         return None
 
 
-def _choices(terms: dict) -> list[tuple[str, str]]:
-    return [("", gettext("— choose —"))] + [(code, term(terms, code)) for code in terms]
+def _choices(terms: dict) -> list[SelectChoice]:
+    return [SelectChoice("", gettext("— choose —"))] + [
+        SelectChoice(code, term(terms, code)) for code in terms
+    ]
+
+
+def _zone_kinds() -> list[SelectChoice]:
+    return [
+        SelectChoice("allowed", _l("Allowed area (must stay inside)")),
+        SelectChoice("exclusion", _l("Forbidden area (must stay out)")),
+    ]
 
 
 def _text(label, hint_type: str | None = None, required: bool = False, **kwargs) -> StringField:
@@ -76,10 +92,7 @@ class ZoneRowForm(Form):
 
     kind = SelectField(
         _l("Kind"),
-        choices=[
-            ("allowed", _l("Allowed area (must stay inside)")),
-            ("exclusion", _l("Forbidden area (must stay out)")),
-        ],
+        choices=_zone_kinds,
         validate_choice=False,
     )
     name = _text(_l("Name of the area"))
@@ -117,10 +130,7 @@ class EnrolForm(FlaskForm):
     zones = FieldList(FormField(ZoneRowForm), min_entries=ZONE_ROWS, max_entries=ZONE_ROWS)
     polygon_kind = SelectField(
         _l("Kind"),
-        choices=[
-            ("allowed", _l("Allowed area (must stay inside)")),
-            ("exclusion", _l("Forbidden area (must stay out)")),
-        ],
+        choices=_zone_kinds,
         validate_choice=False,
     )
     polygon_name = _text(_l("Name of the area"))
@@ -128,9 +138,9 @@ class EnrolForm(FlaskForm):
 
     def __init__(self, *args, offices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.office_code.choices = [(o.code, o.name) for o in offices]
+        self.office_code.choices = [SelectChoice(o.code, o.name) for o in offices]
         if len(offices) > 1:
-            self.office_code.choices.insert(0, ("", gettext("— choose —")))
+            self.office_code.choices.insert(0, SelectChoice("", gettext("— choose —")))
         self.category.choices = _choices(CATEGORY_TERMS)
         self.level.choices = _choices(LEVEL_TERMS)
 
@@ -148,7 +158,7 @@ def read_enrolment(form: EnrolForm) -> Enrolment:
     builder = _Builder(form)
     body = builder.body()
     try:
-        data = SubjectIn.model_validate_json(json.dumps(body))
+        data = SubjectIn.from_plain(body)
     except ValidationError as error:
         for loc, message in field_errors(error).items():
             builder.problem(builder.field_for(loc), message)
@@ -194,6 +204,8 @@ class _Builder:
         self.errors: dict[str, str] = {}
         #: Position in body["zones"] → the form field prefix it came from.
         self.zone_sources: list[str] = []
+        #: Positions in body["zones"] of circles that took the home as their centre.
+        self.centred_on_home: set[int] = set()
 
     def problem(self, name: str, message: str) -> None:
         self.errors.setdefault(name, message)
@@ -244,8 +256,11 @@ class _Builder:
                 continue
             zone = {"kind": r.kind.data or "allowed"}
             self._put(zone, "name", typed[0])
-            if not typed[1] and not typed[2] and "lat" in home and "lon" in home:
-                zone["lat"], zone["lon"] = home["lat"], home["lon"]
+            if not typed[1] and not typed[2]:
+                # Centred on the home: a problem with it is the home's, named there once.
+                self._put(zone, "lat", home.get("lat"))
+                self._put(zone, "lon", home.get("lon"))
+                self.centred_on_home.add(len(zones))
             else:
                 self._put(zone, "lat", _number(r.lat.data))
                 self._put(zone, "lon", _number(r.lon.data))
@@ -300,6 +315,8 @@ class _Builder:
             leaf = parts[2] if len(parts) > 2 else "name"
             if source == "polygon":
                 return {"name": "polygon_name", "kind": "polygon_kind"}.get(leaf, "polygon")
+            if index in self.centred_on_home and leaf in ("lat", "lon"):
+                return "home_" + leaf
             return source + leaf
         return head
 
