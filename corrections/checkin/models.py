@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -24,6 +25,8 @@ from corrections.types import UtcDateTime
 KINDS = ("location", "video", "sms", "voice", "signal")
 #: Kinds that meet a check-in window; background signals never do.
 WINDOW_KINDS = ("location", "video", "sms", "voice")
+
+_UNJUDGED_SQL = "met_checkin_id IS NULL AND alert_id IS NULL"
 
 
 class Checkin(db.Model):
@@ -83,13 +86,20 @@ class CheckinWindow(db.Model):
     __tablename__ = "checkin_windows"
     __table_args__ = (
         UniqueConstraint("subject_id", "starts_at", name="uq_checkin_windows_subject_start"),
-        Index("ix_checkin_windows_unmet", "met_checkin_id", "alert_id"),
+        # Only windows the sweep has not judged yet: small whatever the history's size.
+        Index(
+            "ix_checkin_windows_unjudged",
+            "subject_id",
+            "ends_at",
+            sqlite_where=text(_UNJUDGED_SQL),
+            postgresql_where=text(_UNJUDGED_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
     starts_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    ends_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+    ends_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     #: The first check-in recorded inside the window; null means missed.
     met_checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkins.id"))
     #: The missed_checkin alert this miss was counted in (so a second sweep does not count it again).

@@ -206,17 +206,31 @@ def lay_out_windows(now: dt.datetime) -> int:
         else:
             day = max(earliest_start, oldest_until.astimezone(zone).date() - dt.timedelta(days=1))
             which = CheckinPlan.windows_until < now
+        closed_any = False
         while day <= today:
             starts_at, ends_at = shape.bounds(day, zone)
-            if ends_at <= now:
+            # A window that had closed by the last sweep was laid out by it.
+            already_laid = not new and ends_at <= oldest_until
+            if ends_at <= now and not already_laid:
+                closed_any = True
                 inserted += _insert_windows_of_day(shape, day, starts_at, ends_at, which)
             day += dt.timedelta(days=1)
-    db.session.execute(
-        update(CheckinPlan)
-        .where(stale)
-        .values(windows_until=now)
-        .execution_options(synchronize_session=False)
-    )
+        if closed_any:
+            # Plans advance only when one of their windows closed: an idle sweep writes nothing.
+            db.session.execute(
+                update(CheckinPlan)
+                .where(
+                    CheckinPlan.every_days == every_days,
+                    CheckinPlan.window_start_min == start_min,
+                    CheckinPlan.window_end_min == end_min,
+                    which,
+                    CheckinPlan.subject_id.in_(
+                        select(Subject.id).where(Subject.supervision_start <= today)
+                    ),
+                )
+                .values(windows_until=now)
+                .execution_options(synchronize_session=False)
+            )
     return inserted
 
 
