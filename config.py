@@ -47,6 +47,8 @@ class Config:
     MOBILE_TOKEN_DAYS = _int("MOBILE_TOKEN_DAYS", 30)
     LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 10)
     LOGIN_FAILURE_WINDOW_MINUTES = _int("LOGIN_FAILURE_WINDOW_MINUTES", 15)
+    #: werkzeug hash method for passwords and PINs.
+    PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
 
     # recorded_at may run ahead of the server clock by this much (phone clocks drift)...
     CHECKIN_MAX_FUTURE_SECONDS = _int("CHECKIN_MAX_FUTURE_SECONDS", 300)
@@ -77,6 +79,8 @@ class TestingConfig(Config):
     SECRET_KEY = "test-secret-key"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = True
+    # The hashing cost is not what the tests test (cf. cookiecutter-flask's BCRYPT_LOG_ROUNDS = 4).
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
 
 class ProductionConfig(Config):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask, request
 from flask_babel import get_locale
+from werkzeug.routing import IntegerConverter
 
 from config import INSTANCE_DIR, Config, config_from_env
 from corrections.extensions import babel, csrf, db, login_manager, migrate
@@ -20,6 +21,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
         raise RuntimeError("SECRET_KEY must be set in the environment outside development")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     register_extensions(app)
+    register_url_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)
@@ -50,6 +52,19 @@ def register_extensions(app: Flask) -> None:
     @login_manager.user_loader
     def load_officer(officer_id: str):
         return db.session.get(Officer, int(officer_id))
+
+
+class RecordIdConverter(IntegerConverter):
+    """`<int:...>` limited to what an integer key column holds: a larger number is no record
+    (404), where it would otherwise overflow the database driver (a 500 on SQLite)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def register_url_converters(app: Flask) -> None:
+    """Converters every blueprint's routes use; set before any route is added."""
+    app.url_map.converters["int"] = RecordIdConverter
 
 
 def register_blueprints(app: Flask) -> None:

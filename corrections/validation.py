@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 from flask import request
 from flask_babel import gettext, lazy_gettext
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Tag, ValidationError
 
 from corrections.errors import ApiError, validation_error
 
@@ -23,6 +23,27 @@ class Schema(BaseModel):
     def from_plain(cls, data: dict):
         """Validate plain Python data (a form, the demo loader) exactly as a JSON body would be."""
         return cls.model_validate_json(json.dumps(data), strict=True)
+
+
+def _not_blank(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+def text(max_length: int):
+    """A required text field: surrounding space stripped, blank refused, at most `max_length`."""
+    return Annotated[str, Field(min_length=1, max_length=max_length), AfterValidator(_not_blank)]
+
+
+#: pydantic puts a tagged union's chosen member in the error location; field_errors drops it.
+UNION_TAG_MARK = "~"
+
+
+def union_tag(name: str) -> Tag:
+    """The Tag of a discriminated-union member, marked so error locations leave it out."""
+    return Tag(UNION_TAG_MARK + name)
 
 
 #: Field messages by pydantic error type; the ctx values fill the placeholders.
@@ -86,8 +107,8 @@ def field_errors(error: ValidationError) -> dict[str, str]:
 
 
 def _is_union_tag(part) -> bool:
-    # pydantic names the chosen union member in the location ("circle", "function-after[...]").
-    return isinstance(part, str) and ("[" in part or part in ("circle", "polygon"))
+    # pydantic names the chosen union member in the location (a union_tag, "function-after[...]").
+    return isinstance(part, str) and ("[" in part or part.startswith(UNION_TAG_MARK))
 
 
 def parse_json(schema: type[M], *, body: bytes | None = None) -> M:

@@ -6,7 +6,9 @@ import datetime as dt
 import hashlib
 import math
 import secrets
+from functools import lru_cache
 
+from flask import current_app
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -25,7 +27,11 @@ class AccountError(ValueError):
 
 def hash_secret(secret: str) -> str:
     """Hash a password or PIN for storage."""
-    return generate_password_hash(secret)
+    return generate_password_hash(secret, method=_hash_method())
+
+
+def _hash_method() -> str:
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
 
 
 def check_secret(stored_hash: str, secret: str) -> bool:
@@ -64,14 +70,16 @@ def authenticate_officer(username: str, password: str) -> Officer | None:
     officer = db.session.scalar(select(Officer).where(Officer.username == username))
     if officer is None:
         # Spend the same time as a real check so a name cannot be probed by timing.
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(_hash_method()), password)
         return None
     if not officer.active or not check_secret(officer.password_hash, password):
         return None
     return officer
 
 
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+@lru_cache(maxsize=4)
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash("not-a-real-password", method=method)
 
 
 def _token_digest(token: str) -> str:

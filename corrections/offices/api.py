@@ -13,7 +13,7 @@ from corrections.auth.access import CASEWORK_ROLES, api_roles
 from corrections.errors import ApiError
 from corrections.extensions import db
 from corrections.offices.models import Office
-from corrections.validation import Schema, parse_json
+from corrections.validation import Schema, parse_json, text
 
 bp = Blueprint("offices_api", __name__, url_prefix="/api/v1")
 
@@ -22,7 +22,7 @@ class OfficeIn(Schema):
     """A new office."""
 
     code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
-    name: Annotated[str, Field(min_length=1, max_length=120)]
+    name: text(120)
     lat: Annotated[float, Field(ge=-90, le=90)]
     lon: Annotated[float, Field(ge=-180, le=180)]
 
@@ -35,7 +35,7 @@ def create_office():
     if db.session.scalar(select(Office.id).where(Office.code == data.code)) is not None:
         message = gettext("An office with this code already exists.")
         raise ApiError(409, "duplicate", message, {"code": message})
-    office = Office(code=data.code, name=data.name.strip(), lat=data.lat, lon=data.lon)
+    office = Office(code=data.code, name=data.name, lat=data.lat, lon=data.lon)
     db.session.add(office)
     db.session.commit()
     return jsonify(office.to_dict()), 201

@@ -5,15 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Discriminator, Field, Tag, ValidationInfo, field_validator
+from pydantic import Discriminator, Field, ValidationInfo, field_validator
 
 from corrections.checkin.windows import parse_hhmm
 from corrections.phones import normalize_phone
-from corrections.validation import Schema
+from corrections.validation import Schema, text, union_tag
 
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
-Name = Annotated[str, Field(min_length=1, max_length=120)]
+Name = text(120)
+#: Supervision dates: late records and enrolment ahead are fine, year 1 or 9999 is a typo (and
+#: would overflow the window arithmetic).
+SupervisionDate = Annotated[dt.date, Field(ge=dt.date(2000, 1, 1), le=dt.date(2099, 12, 31))]
 HHMM = Annotated[str, Field(pattern=r"^\d{2}:\d{2}$")]
 
 
@@ -51,14 +54,16 @@ class PolygonZoneIn(Schema):
         return value
 
 
+CIRCLE, POLYGON = union_tag("circle"), union_tag("polygon")
+
+
 def _zone_shape(value) -> str:
-    if isinstance(value, dict):
-        return "polygon" if "polygon" in value else "circle"
-    return "polygon" if hasattr(value, "polygon") else "circle"
+    polygon = "polygon" in value if isinstance(value, dict) else hasattr(value, "polygon")
+    return POLYGON.tag if polygon else CIRCLE.tag
 
 
 ZoneIn = Annotated[
-    Annotated[CircleZoneIn, Tag("circle")] | Annotated[PolygonZoneIn, Tag("polygon")],
+    Annotated[CircleZoneIn, CIRCLE] | Annotated[PolygonZoneIn, POLYGON],
     Discriminator(_zone_shape),
 ]
 
@@ -97,8 +102,8 @@ class SubjectIn(Schema):
     office_code: Annotated[str, Field(min_length=1, max_length=32)]
     category: Literal["control", "probation", "parole", "medical_parole"]
     level: Literal["strict", "normal", "lenient"]
-    supervision_start: dt.date
-    supervision_end: dt.date
+    supervision_start: SupervisionDate
+    supervision_end: SupervisionDate
     id_number: Annotated[str, Field(pattern=r"^\d{17}[\dXx]$")] | None = None
     home: PointIn
     zones: Annotated[list[ZoneIn], Field(max_length=50)] = []
@@ -115,7 +120,7 @@ class SubjectIn(Schema):
     @field_validator("phone")
     @classmethod
     def _phone(cls, value: str) -> str:
-        normalized = normalize_phone(value)
+        normalized = normalize_phone(value, strict=True)
         if normalized is None:
             raise ValueError("is not a valid phone number")
         return normalized

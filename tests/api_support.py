@@ -1,0 +1,69 @@
+"""Helpers for the API tests: the CONTRACT error shape, row counts, raw JSON bodies."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from corrections.extensions import db
+
+
+def row_counts(app, *, ignore: tuple[str, ...] = ()) -> dict[str, int]:
+    """How many rows each table holds (a rejected request must leave these unchanged)."""
+    with app.app_context():
+        counts = {
+            table.name: db.session.scalar(select(func.count()).select_from(table))
+            for table in db.metadata.sorted_tables
+            if table.name not in ignore
+        }
+        db.session.remove()
+    return counts
+
+
+def assert_error(response, status: int, code: str | None = None, field: str | None = None) -> dict:
+    """The response is the CONTRACT error shape with `status`; `field` is named for a 422."""
+    assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
+    assert response.is_json, response.get_data(as_text=True)[:200]
+    body = response.get_json()
+    assert set(body) == {"error"}, body
+    error = body["error"]
+    assert set(error) <= {"code", "message", "fields"}, error
+    assert isinstance(error["code"], str) and error["code"], error
+    assert isinstance(error["message"], str) and error["message"].strip(), error
+    if code is not None:
+        assert error["code"] == code, error
+    if field is not None:
+        fields = error.get("fields") or {}
+        assert field in fields, f"expected {field!r} in {fields!r}"
+        assert isinstance(fields[field], str) and fields[field].strip()
+    if "fields" in error:
+        assert isinstance(error["fields"], dict) and error["fields"], error
+    return error
+
+
+def post_raw(client, path: str, body, headers: dict | None = None, content_type="application/json"):
+    """POST `body` as is: bytes/str untouched, anything else through json.dumps (NaN allowed)."""
+    if not isinstance(body, (bytes, str)):
+        body = json.dumps(body, ensure_ascii=False)
+    return client.post(path, data=body, headers={**(headers or {}), "Content-Type": content_type})
+
+
+#: Marks a key to remove from a body in a parametrized case.
+DELETE = object()
+
+
+def mutate(body: dict, path: str, value) -> dict:
+    """A copy of `body` with the dotted `path` set to `value` (or removed, with DELETE)."""
+    body = json.loads(json.dumps(body))
+    *parents, last = path.split(".")
+    node = body
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    if isinstance(node, list):
+        node[int(last)] = value
+    elif value is DELETE:
+        del node[last]
+    else:
+        node[last] = value
+    return body
