@@ -10,6 +10,7 @@ from flask_babel import get_locale
 from werkzeug.routing import IntegerConverter
 
 from config import INSTANCE_DIR, Config, config_from_env
+from corrections import sqlite
 from corrections.extensions import babel, csrf, db, login_manager, migrate
 
 
@@ -39,6 +40,8 @@ def select_locale() -> str:
 def register_extensions(app: Flask) -> None:
     """Bind db, migrations, login, CSRF and translations."""
     db.init_app(app)
+    with app.app_context():
+        sqlite.configure(db.engine)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
