@@ -1,0 +1,327 @@
+"""Loading the demo county through the same services the web, the APIs and the phone use.
+
+The clock is moved to each event's moment so every rule runs as it would have live: a check-in is
+judged when it arrives, the sweep lays out windows and opens missed_checkin alerts at the end of
+each day, officers work the older alerts in the morning. The clock is given back at the end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+
+from corrections import clock
+from corrections.alerts import services as alerts
+from corrections.alerts.models import Alert
+from corrections.alerts.queries import alerts_query
+from corrections.alerts.sweep import run_sweep
+from corrections.audit.services import record as audit
+from corrections.auth.models import Officer
+from corrections.auth.services import create_officer
+from corrections.checkin.models import Checkin
+from corrections.checkin.services import LocationReport, record_location_checkin
+from corrections.demo import data
+from corrections.demo.county import DemoCounty, DemoSubject, PlannedCheckin, build_county
+from corrections.extensions import db
+from corrections.offices.models import Office
+from corrections.subjects.models import CheckinPlan, Subject
+from corrections.subjects.schemas import SubjectIn
+from corrections.subjects.services import enrol_subject
+
+DEFAULT_SEED = 2026
+#: Officers check the queue at this local time each morning.
+MORNING = dt.time(8, 30)
+#: The sweep that closes each day, a minute after the windows close (the scheduler's rhythm).
+EVENING_SWEEP = dt.time(20, 1)
+
+
+class DemoRefused(Exception):
+    """The demo cannot be loaded into this database; the message says why."""
+
+
+def demo_present() -> str | None:
+    """The code of a demo office already in the database, or None."""
+    codes = [code for code, *_ in data.OFFICES]
+    return db.session.scalar(
+        select(Office.code).where(Office.code.in_(codes)).order_by(Office.id).limit(1)
+    )
+
+
+def any_office() -> bool:
+    """Whether the database holds any office at all (then `--if-empty` leaves it alone)."""
+    return db.session.scalar(select(Office.id).limit(1)) is not None
+
+
+def check_can_load(county: DemoCounty) -> None:
+    """Refuse when the demo county, or anything it would collide with, is already there."""
+    code = demo_present()
+    if code is not None:
+        raise DemoRefused(
+            f"the demo county is already loaded (office {code} exists); to start over, use an "
+            "empty database (default SQLite: delete instance/corrections.sqlite3, "
+            "then flask db upgrade)"
+        )
+    names = [name for name, _, _ in data.COUNTY_ACCOUNTS] + [
+        data.officer_username(n) for n in range(1, data.OFFICES_WITH_OFFICER + 1)
+    ]
+    taken = db.session.scalar(select(Officer.username).where(Officer.username.in_(names)).limit(1))
+    if taken is not None:
+        raise DemoRefused(
+            f"an account named {taken!r} exists already; load the demo into an empty database"
+        )
+    phones = [s.phone for s in county.subjects]
+    if db.session.scalar(select(Subject.id).where(Subject.phone.in_(phones)).limit(1)) is not None:
+        raise DemoRefused(
+            "a demo phone number is already registered; load the demo into an empty database"
+        )
+
+
+@dataclass
+class _Event:
+    at: dt.datetime
+    order: int
+    kind: str
+    payload: object = None
+
+    def __lt__(self, other: _Event) -> bool:
+        return (self.at, self.order) < (other.at, other.order)
+
+
+def plan_county(now: dt.datetime, *, n_subjects: int, days: int, seed: int) -> DemoCounty:
+    """The county to load, as of `now`."""
+    zone = clock.local_zone()
+    today = now.astimezone(zone).date()
+    return build_county(
+        seed=seed, n_subjects=n_subjects, today=today, days=days, now=now, zone=zone
+    )
+
+
+def load_demo(
+    county: DemoCounty,
+    now: dt.datetime,
+    *,
+    seed: int = DEFAULT_SEED,
+    progress: Callable[[Iterator, int, str], Iterator] | None = None,
+) -> dict:
+    """Write the county and live through its history up to `now`; returns what was made.
+    `progress(iterable, length, label)` may wrap each long step (a progress bar)."""
+    progress = progress or (lambda items, length, label: items)
+    check_can_load(county)
+    zone = clock.local_zone()
+    try:
+        # Accounts and records were entered the day before the county went live.
+        clock.set_now(_local(county.first_day - dt.timedelta(days=1), dt.time(9, 0), zone))
+        officers = _create_offices_and_accounts()
+        subjects = {}
+        for person in progress(county.subjects, len(county.subjects), "Enrolling subjects"):
+            subjects[person.number] = _enrol(person)
+        _go_live(county.first_day, zone)
+        db.session.commit()
+
+        events = _timeline(county, now, zone)
+        rng = random.Random(seed + 1)
+        worked: set[int] = set()
+        absent = {subjects[p.number].id for p in county.subjects if p.behaviour == "absent"}
+        for event in progress(events, len(events), "Living through the history"):
+            clock.set_now(event.at)
+            if event.kind == "checkin":
+                person, planned = event.payload
+                _check_in(subjects[person.number], planned)
+            elif event.kind == "sweep":
+                run_sweep(event.at)
+            elif event.kind == "morning":
+                _work_the_queue(event.at, officers, rng, worked, skip_subjects=absent)
+                db.session.commit()
+            # Check-ins are committed with the next sweep (run_sweep commits): far fewer commits.
+        clock.set_now(now)
+        run_sweep(now)
+        return summary()
+    except Exception:
+        db.session.rollback()
+        raise
+    finally:
+        clock.set_now(None)
+
+
+def _local(day: dt.date, time: dt.time, zone) -> dt.datetime:
+    return dt.datetime.combine(day, time, tzinfo=zone).astimezone(dt.UTC)
+
+
+def _create_offices_and_accounts() -> dict[int, Officer]:
+    """The 14 offices, the county accounts and one officer for each of the first ten offices.
+    Returns who works each office's alerts: its officer, else the county supervisor."""
+    offices = []
+    for code, name, lat, lon in data.OFFICES:
+        office = Office(code=code, name=name, lat=lat, lon=lon)
+        db.session.add(office)
+        offices.append(office)
+    db.session.flush()
+    county = {
+        role: create_officer(username, password, role)
+        for username, role, password in data.COUNTY_ACCOUNTS
+    }
+    workers = {}
+    for number, office in enumerate(offices, start=1):
+        if number <= data.OFFICES_WITH_OFFICER:
+            workers[office.id] = create_officer(
+                data.officer_username(number), data.OFFICER_PASSWORD, "officer", office.code
+            )
+        else:
+            workers[office.id] = county["supervisor"]
+    return workers
+
+
+def _enrol(person: DemoSubject) -> Subject:
+    payload = SubjectIn.from_plain(person.body)
+    office = db.session.scalar(select(Office).where(Office.code == payload.office_code))
+    subject = enrol_subject(payload, office)
+    audit(
+        "subject.create",
+        actor_kind="system",
+        actor_id=None,
+        subject_id=subject.id,
+        detail={"source": "demo load"},
+    )
+    return subject
+
+
+def _go_live(first_day: dt.date, zone) -> None:
+    """The county went live on `first_day`: earlier windows predate the system and are not due.
+    Every plan is marked as laid out up to the end of that day, as if the sweep had run then; the
+    sweep re-lays the last day it saw, so the first day's windows come one sweep late (county.py
+    puts no miss on that day). All plans get the same mark, as the sweep itself would leave them."""
+    db.session.execute(
+        update(CheckinPlan)
+        .values(windows_until=_local(first_day + dt.timedelta(days=1), dt.time(0), zone))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _timeline(county: DemoCounty, now: dt.datetime, zone) -> list[_Event]:
+    events = []
+    for person in county.subjects:
+        for planned in person.checkins:
+            events.append(_Event(planned.received_at, 0, "checkin", (person, planned)))
+    day = county.first_day
+    while day <= county.today:
+        sweep_at = _local(day, EVENING_SWEEP, zone)
+        if sweep_at < now:
+            events.append(_Event(sweep_at, 1, "sweep"))
+        # Officers work the queue each morning up to yesterday; today's alerts are still fresh.
+        if county.first_day < day < county.today:
+            events.append(_Event(_local(day, MORNING, zone), 2, "morning"))
+        day += dt.timedelta(days=1)
+    return sorted(events)
+
+
+def _check_in(subject: Subject, planned: PlannedCheckin) -> None:
+    report = LocationReport(
+        client_id=planned.client_id,
+        lat=planned.lat,
+        lon=planned.lon,
+        accuracy_m=planned.accuracy_m,
+        recorded_at=planned.recorded_at,
+        battery_pct=planned.battery_pct,
+    )
+    checkin, created = record_location_checkin(
+        subject, report, kind="location", device_id=None, now=clock.now()
+    )
+    if created:
+        audit(
+            "checkin.create",
+            actor_kind="subject",
+            actor_id=subject.id,
+            subject_id=subject.id,
+            detail={"checkin_id": checkin.id},
+        )
+
+
+def _work_the_queue(
+    at: dt.datetime,
+    workers: dict[int, Officer],
+    rng: random.Random,
+    worked: set[int],
+    *,
+    skip_subjects,
+) -> None:
+    """Each unresolved alert opened before this morning is looked at once: most are acknowledged
+    and resolved with a note, some only acknowledged, a few dismissed as false positives, some
+    left open. The first one ever looked at is resolved, so every county shows a full history."""
+    pending = db.session.scalars(
+        alerts_query(None, status="unresolved")
+        .where(Alert.opened_at < at)
+        .order_by(None)
+        .order_by(Alert.id)
+    ).all()
+    steps: dict[int, int] = {}
+    for alert in pending:
+        if alert.id in worked or alert.subject_id in skip_subjects:
+            continue
+        worked.add(alert.id)
+        roll = 0.0 if len(worked) == 1 else rng.random()
+        if roll >= 0.8:
+            continue  # not reached this morning
+        officer = workers[alert.office_id]
+        steps[officer.id] = steps.get(officer.id, 0) + 1
+        ack_at = at + dt.timedelta(minutes=10 * steps[officer.id] + rng.randint(0, 9))
+        clock.set_now(ack_at)
+        alerts.acknowledge(alert, officer, ack_at)
+        audit(
+            "alert.ack",
+            actor_kind="officer",
+            actor_id=officer.id,
+            subject_id=alert.subject_id,
+            detail={"alert_id": alert.id},
+        )
+        if roll >= 0.65:
+            continue  # owned, still being looked into
+        done_at = ack_at + dt.timedelta(minutes=rng.randint(15, 120))
+        clock.set_now(done_at)
+        if roll >= 0.55 and alert.kind in data.DISMISS_REASONS:
+            alerts.close(
+                alert, officer, done_at, "dismissed", rng.choice(data.DISMISS_REASONS[alert.kind])
+            )
+            audit(
+                "alert.dismiss",
+                actor_kind="officer",
+                actor_id=officer.id,
+                subject_id=alert.subject_id,
+                detail={"alert_id": alert.id},
+            )
+        else:
+            notes = data.RESOLVE_NOTES.get(alert.kind, ("已核实处理。",))
+            alerts.close(alert, officer, done_at, "resolved", rng.choice(notes))
+            audit(
+                "alert.resolve",
+                actor_kind="officer",
+                actor_id=officer.id,
+                subject_id=alert.subject_id,
+                detail={"alert_id": alert.id},
+            )
+
+
+def summary() -> dict:
+    """Counts of what the database now holds, for the closing message and the tests."""
+
+    def count(column, *where) -> int:
+        return db.session.scalar(select(func.count(column)).where(*where)) or 0
+
+    by_status = dict(
+        db.session.execute(select(Alert.status, func.count(Alert.id)).group_by(Alert.status)).all()
+    )
+    by_kind = dict(
+        db.session.execute(select(Alert.kind, func.count(Alert.id)).group_by(Alert.kind)).all()
+    )
+    return {
+        "offices": count(Office.id),
+        "officers": count(Officer.id),
+        "subjects": count(Subject.id),
+        "checkins": count(Checkin.id),
+        "flagged_checkins": count(Checkin.id, Checkin.status == "flagged"),
+        "alerts_by_status": by_status,
+        "alerts_by_kind": by_kind,
+    }
