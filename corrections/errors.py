@@ -79,7 +79,7 @@ def register_errorhandlers(app: Flask) -> None:
     def handle_api_error(error: ApiError):
         if wants_json():
             return error_response(error)
-        return _html_error(error.status, error.message)
+        return _html_error(error.status, error.message, error.headers)
 
     @app.errorhandler(CSRFError)
     def handle_csrf(error: CSRFError):
@@ -107,5 +107,6 @@ def register_errorhandlers(app: Flask) -> None:
         return _html_error(500, STATUS_CODES[500][1])
 
 
-def _html_error(status: int, message):
-    return render_template("error.html", status=status, message=message), status
+def _html_error(status: int, message, headers: dict[str, str] | None = None):
+    # Headers such as Retry-After mean as much on a page as in JSON.
+    return render_template("error.html", status=status, message=message), status, headers or {}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from urllib.parse import quote
 
 from sqlalchemy import func, select
 
@@ -67,3 +69,17 @@ def mutate(body: dict, path: str, value) -> dict:
     else:
         node[last] = value
     return body
+
+
+def csrf_token_of(page) -> str:
+    """The CSRF token a page's form carries."""
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True))
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def web_login(client, username: str, password: str, next_url: str | None = None):
+    """Sign in through the /login form, as a browser does; returns the form's response."""
+    url = "/login" if next_url is None else f"/login?next={quote(next_url, safe='')}"
+    token = csrf_token_of(client.get(url))
+    return client.post(url, data={"username": username, "password": password, "csrf_token": token})
