@@ -91,9 +91,15 @@ def subjects_query(
         query = query.where(Subject.supervision_start > today)
     elif status == "ended":
         query = query.where(Subject.supervision_end < today)
-    if q:
-        pattern = f"%{q.strip()}%"
-        query = query.where(or_(Subject.name.like(pattern), Subject.phone.like(pattern)))
+    if q and q.strip():
+        # What the person typed is text to find, not a LIKE pattern: % and _ match themselves.
+        text = q.strip()
+        query = query.where(
+            or_(
+                Subject.name.contains(text, autoescape=True),
+                Subject.phone.contains(text, autoescape=True),
+            )
+        )
     return query
 
 
