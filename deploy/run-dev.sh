@@ -1,14 +1,32 @@
 #!/usr/bin/env bash
-# Development run: migrate, load the demo county on first run, then the scheduler in the
-# background and the web server in the foreground on http://127.0.0.1:5000. Ctrl-C stops both.
+# Development run (`make run`): migrate, load the demo county on first run, then start the
+# scheduler and the web server on http://127.0.0.1:${PORT:-5000}. Ctrl-C stops both; so does
+# either of them exiting (a web server without its scheduler would raise no missed check-ins).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
+PORT=${PORT:-5000}
 export FLASK_APP=wsgi
+
 "$BIN/flask" db upgrade
 "$BIN/flask" demo load --if-empty
+
+pids=()
+stop() {
+  trap - EXIT INT TERM
+  if ((${#pids[@]})); then
+    kill "${pids[@]}" 2>/dev/null || true
+    wait "${pids[@]}" 2>/dev/null || true
+  fi
+}
+trap stop EXIT
+trap 'stop; exit 130' INT
+trap 'stop; exit 143' TERM
+
+# Background children of a script ignore Ctrl-C (SIGINT); the traps above stop them with SIGTERM.
 "$BIN/flask" scheduler run &
-scheduler=$!
-trap 'kill $scheduler 2>/dev/null || true' EXIT INT TERM
-echo "web: http://127.0.0.1:5000  (scheduler pid $scheduler)"
-"$BIN/flask" run --host 127.0.0.1 --port "${PORT:-5000}"
+pids+=($!)
+"$BIN/flask" run --host 127.0.0.1 --port "$PORT" &
+pids+=($!)
+echo "web: http://127.0.0.1:$PORT   scheduler pid ${pids[0]}, web pid ${pids[1]}   (Ctrl-C stops both)"
+wait -n
