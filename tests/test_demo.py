@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from corrections.alerts.models import Alert
-from corrections.checkin.models import Checkin
+from corrections.checkin.models import Checkin, CheckinWindow
 from corrections.demo import data
 from corrections.demo.county import build_county
 from corrections.extensions import db
@@ -58,6 +58,11 @@ def test_demo_load_builds_a_living_county(app, client, quick_hashes):
         assert count(Alert, Alert.kind == "geofence_exit") >= 1
         assert count(Alert, Alert.kind == "exclusion_zone") >= 1
         assert count(Alert, Alert.status == "resolved") >= 1
+        # The county went live five days ago: no window before that is due, and most are met.
+        first_window = db.session.scalar(select(func.min(CheckinWindow.starts_at)))
+        assert first_window.astimezone(ZONE).date() == TODAY - dt.timedelta(days=5)
+        missed = count(CheckinWindow, CheckinWindow.met_checkin_id.is_(None))
+        assert 0 < missed < count(CheckinWindow) / 10
         for subject in db.session.scalars(select(Subject)):
             assert "*" not in subject.name and 2 <= len(subject.name) <= 4
             assert subject.phone.startswith("+8613")

@@ -290,8 +290,7 @@ def _checkins(rng, subject, first_day, today, now, zone) -> list[PlannedCheckin]
     behaviour = subject.behaviour
     skipped: set[dt.date] = set()
     stray_day = None
-    # The first day never has a miss: its windows are laid out a sweep late (see services).
-    later = [d for d in days if first_day < d < today]
+    later = [d for d in days if d < today]
     if behaviour == "forgetful" and later:
         skipped = set(rng.sample(later, k=min(len(later), rng.choice((1, 1, 2)))))
     elif behaviour == "absent":

@@ -190,13 +190,12 @@ def _enrol(person: DemoSubject) -> Subject:
 
 
 def _go_live(first_day: dt.date, zone) -> None:
-    """The county went live on `first_day`: earlier windows predate the system and are not due.
-    Every plan is marked as laid out up to the end of that day, as if the sweep had run then; the
-    sweep re-lays the last day it saw, so the first day's windows come one sweep late (county.py
-    puts no miss on that day). All plans get the same mark, as the sweep itself would leave them."""
+    """The county went live at midnight starting `first_day`: windows that closed before then
+    predate the system and are not due. A plan's `windows_until` says up to when the sweep has
+    dealt with its windows, so every plan is marked as dealt with up to that midnight."""
     db.session.execute(
         update(CheckinPlan)
-        .values(windows_until=_local(first_day + dt.timedelta(days=1), dt.time(0), zone))
+        .values(windows_until=_local(first_day, dt.time(0), zone))
         .execution_options(synchronize_session=False)
     )
 
