@@ -6,9 +6,7 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
 from corrections.alerts.models import Alert
 from corrections.checkin.models import Checkin, CheckinWindow
@@ -25,17 +23,6 @@ ZONE = ZoneInfo("Asia/Shanghai")
 TODAY = DEFAULT_NOW.astimezone(ZONE).date()
 
 
-@pytest.fixture
-def quick_hashes(monkeypatch):
-    """Cheap password and PIN hashes: scrypt costs ~0.15 s each and the demo makes over 100."""
-
-    def cheap(secret: str) -> str:
-        return generate_password_hash(secret, method="pbkdf2:sha256:1000")
-
-    monkeypatch.setattr("corrections.auth.services.hash_secret", cheap)
-    monkeypatch.setattr("corrections.subjects.services.hash_secret", cheap)
-
-
 def load(app, *args: str):
     return app.test_cli_runner().invoke(args=["demo", "load", *args])
 
@@ -44,15 +31,15 @@ def count(model, *where) -> int:
     return db.session.scalar(select(func.count(model.id)).where(*where))
 
 
-def test_demo_load_builds_a_living_county(app, client, quick_hashes):
-    result = load(app, "--subjects", "30")
+def test_demo_load_builds_a_living_county(app, client):
+    result = load(app)
     assert result.exit_code == 0, result.output
     assert "officer01" in result.output and data.OFFICER_PASSWORD in result.output
 
     with app.app_context():
         assert count(Office) == 14
-        assert count(Subject) == 30
-        assert count(Checkin) > 30 * 3
+        assert count(Subject) == 100
+        assert count(Checkin) > 300
         open_missed = count(Alert, Alert.kind == "missed_checkin", Alert.status == "open")
         assert open_missed >= 1
         assert count(Alert, Alert.kind == "geofence_exit") >= 1
@@ -86,7 +73,7 @@ def test_demo_load_builds_a_living_county(app, client, quick_hashes):
     assert me["status"] == "active"
 
 
-def test_a_second_load_refuses(app, quick_hashes):
+def test_a_second_load_refuses(app):
     assert load(app, "--subjects", "6").exit_code == 0
     again = load(app, "--subjects", "6")
     assert again.exit_code != 0
