@@ -4,6 +4,7 @@ never a 5xx."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 
@@ -523,3 +524,58 @@ def test_acting_on_an_unknown_alert_is_a_404(env, url):
 def test_a_wrong_method_is_a_json_405(env):
     assert_error(env.client.delete("/api/v1/subjects", headers=env.admin), 405)
     assert_error(env.client.put("/mobile/v1/checkins", headers=env.phone, json={}), 405)
+
+
+# --- duplicates racing each other ------------------------------------------------------------
+
+
+def post_at_once(app, path: str, bodies: list[dict], headers: dict) -> list:
+    """POST each body from its own client at the same moment; the responses."""
+    barrier = threading.Barrier(len(bodies))
+    responses: list = [None] * len(bodies)
+
+    def send(index, body):
+        client = app.test_client()
+        barrier.wait()
+        responses[index] = client.post(path, json=body, headers=headers)
+
+    threads = [threading.Thread(target=send, args=(i, b)) for i, b in enumerate(bodies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return responses
+
+
+@pytest.mark.parametrize(
+    "name, duplicate, status, field",
+    [
+        ("subject", lambda r, n: subject_body(phone=f"1381234000{r}"), 422, "phone"),
+        (
+            "office",
+            lambda r, n: {"code": f"D{r}", "name": f"所{n}", "lat": 24, "lon": 107},
+            409,
+            "code",
+        ),
+        (
+            "officer",
+            lambda r, n: {"username": f"twin{r}", "password": f"password-{n}", "role": "viewer"},
+            409,
+            "username",
+        ),
+    ],
+)
+def test_simultaneous_duplicates_are_refused_not_a_server_error(
+    env, name, duplicate, status, field
+):
+    path, _body, headers = env.endpoint(name)
+    for round_ in range(4):
+        responses = post_at_once(
+            env.app, path, [duplicate(round_, 1), duplicate(round_, 2)], headers
+        )
+        assert sorted(r.status_code for r in responses) == [201, status], [
+            r.get_json() for r in responses
+        ]
+        for response in responses:
+            if response.status_code != 201:
+                assert_error(response, status, field=field)

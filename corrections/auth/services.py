@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from flask import current_app
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from corrections.auth.models import ROLES, ApiToken, LoginFailure, Officer
@@ -45,8 +46,9 @@ def create_officer(
     """Create an officer account; AccountError on a duplicate name, unknown role or unknown office."""
     if role not in ROLES:
         raise AccountError("role", f"unknown role {role!r}; one of: {', '.join(ROLES)}")
-    if db.session.scalar(select(Officer.id).where(Officer.username == username)) is not None:
-        raise AccountError("username", f"an account named {username!r} already exists")
+    taken = f"an account named {username!r} already exists"
+    if _username_taken(username):
+        raise AccountError("username", taken)
     office = None
     if office_code is not None:
         office = db.session.scalar(select(Office).where(Office.code == office_code))
@@ -60,9 +62,20 @@ def create_officer(
         role=role,
         office=office if role == "officer" else office,
     )
-    db.session.add(officer)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(officer)
+            db.session.flush()
+    except IntegrityError:
+        # Another request created the name between our check and our insert.
+        if _username_taken(username):
+            raise AccountError("username", taken) from None
+        raise
     return officer
+
+
+def _username_taken(username: str) -> bool:
+    return db.session.scalar(select(Officer.id).where(Officer.username == username)) is not None
 
 
 def authenticate_officer(username: str, password: str) -> Officer | None:

@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify
 from flask_babel import gettext
 from pydantic import Field
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from corrections.auth.access import CASEWORK_ROLES, api_roles
 from corrections.errors import ApiError
@@ -32,12 +33,17 @@ class OfficeIn(Schema):
 def create_office():
     """Create an office (admin only)."""
     data = parse_json(OfficeIn)
+    message = gettext("An office with this code already exists.")
     if db.session.scalar(select(Office.id).where(Office.code == data.code)) is not None:
-        message = gettext("An office with this code already exists.")
         raise ApiError(409, "duplicate", message, {"code": message})
     office = Office(code=data.code, name=data.name, lat=data.lat, lon=data.lon)
-    db.session.add(office)
-    db.session.commit()
+    try:
+        db.session.add(office)
+        db.session.commit()
+    except IntegrityError:
+        # Another request created the code between our check and our insert.
+        db.session.rollback()
+        raise ApiError(409, "duplicate", message, {"code": message}) from None
     return jsonify(office.to_dict()), 201
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import Select, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from corrections.auth.services import hash_secret
 from corrections.checkin.windows import day_number, parse_hhmm
@@ -30,8 +31,8 @@ def office_by_code(code: str) -> Office | None:
 
 def enrol_subject(data: SubjectIn, office: Office) -> Subject:
     """Create the subject, their plan and zones in the current transaction."""
-    if db.session.scalar(select(Subject.id).where(Subject.phone == data.phone)) is not None:
-        raise EnrolmentError("phone", "this phone number is already registered to a subject")
+    if _phone_taken(data.phone):
+        raise EnrolmentError("phone", PHONE_TAKEN)
     subject = Subject(
         name=data.name,
         phone=data.phone,
@@ -53,9 +54,23 @@ def enrol_subject(data: SubjectIn, office: Office) -> Subject:
         anchor_day=day_number(data.supervision_start),
     )
     subject.zones = [_zone(z) for z in data.zones]
-    db.session.add(subject)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(subject)
+            db.session.flush()
+    except IntegrityError:
+        # Another enrolment took the number between our check and our insert.
+        if _phone_taken(data.phone):
+            raise EnrolmentError("phone", PHONE_TAKEN) from None
+        raise
     return subject
+
+
+PHONE_TAKEN = "this phone number is already registered to a subject"
+
+
+def _phone_taken(phone: str) -> bool:
+    return db.session.scalar(select(Subject.id).where(Subject.phone == phone)) is not None
 
 
 def _zone(z) -> Zone:
