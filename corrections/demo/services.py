@@ -108,14 +108,15 @@ def load_demo(
     progress: Callable[[Iterator, int, str], Iterator] | None = None,
 ) -> dict:
     """Write the county and live through its history up to `now`; returns what was made.
-    `progress(iterable, length, label)` may wrap each long step (a progress bar)."""
+    `progress(iterable, length, label)` may wrap each long step (a progress bar). Not one
+    transaction: each day's sweep commits, so a failure part-way leaves part of a county."""
     progress = progress or (lambda items, length, label: items)
     check_can_load(county)
     zone = clock.local_zone()
     try:
         # Accounts and records were entered the day before the county went live.
         clock.set_now(_local(county.first_day - dt.timedelta(days=1), dt.time(9, 0), zone))
-        officers = _create_offices_and_accounts()
+        workers = _create_offices_and_accounts()
         subjects = {}
         for person in progress(county.subjects, len(county.subjects), "Enrolling subjects"):
             subjects[person.number] = _enrol(person)
@@ -134,7 +135,7 @@ def load_demo(
             elif event.kind == "sweep":
                 run_sweep(event.at)
             elif event.kind == "morning":
-                _work_the_queue(event.at, officers, rng, worked, skip_subjects=absent)
+                _work_the_queue(event.at, workers, rng, worked, skip_subjects=absent)
                 db.session.commit()
             # Check-ins are committed with the next sweep (run_sweep commits): far fewer commits.
         clock.set_now(now)
@@ -245,11 +246,12 @@ def _work_the_queue(
     rng: random.Random,
     worked: set[int],
     *,
-    skip_subjects,
+    skip_subjects: set[int],
 ) -> None:
     """Each unresolved alert opened before this morning is looked at once: most are acknowledged
     and resolved with a note, some only acknowledged, a few dismissed as false positives, some
-    left open. The first one ever looked at is resolved, so every county shows a full history."""
+    left open. The first one ever looked at is resolved, so every county shows a full history.
+    Alerts of `skip_subjects` (the absent, whom nobody has reached yet) stay open."""
     pending = db.session.scalars(
         alerts_query(None, status="unresolved")
         .where(Alert.opened_at < at)
