@@ -34,12 +34,11 @@ def login():
     now = clock.now()
     phone = normalize_phone(data.phone) or data.phone
     key = f"phone:{phone}"
-    throttle.refuse_if_throttled(key, now)
+    throttle.attempt(key, now)
     subject = db.session.query(Subject).filter_by(phone=phone).one_or_none()
     if subject is None or not auth_services.check_secret(subject.pin_hash, data.pin):
-        throttle.note_failure(key, now)
         raise ApiError(401, "invalid_credentials", gettext("Wrong phone number or PIN."))
-    auth_services.clear_failures(key)
+    throttle.succeeded(key)
     if subject.device_id is not None and subject.device_id != data.device_id:
         raise_alert(
             subject,

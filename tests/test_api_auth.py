@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from urllib.parse import urlsplit
 
 import pytest
@@ -417,3 +418,50 @@ def test_a_web_session_may_read_the_api_but_must_prove_its_writes(app, client, w
     acked = client.post(f"/api/v1/alerts/{alert_id}/ack", headers={"X-CSRFToken": token})
     assert acked.status_code == 200
     assert acked.get_json()["owner"] == "li"
+
+
+def guess_at_once(app, path: str, bodies: list[dict]) -> list[int]:
+    """Send every body from its own client at the same moment; the status codes."""
+    barrier = threading.Barrier(len(bodies))
+    codes: list[int] = []
+
+    def send(body):
+        client = app.test_client()
+        barrier.wait()
+        codes.append(client.post(path, json=body).status_code)
+
+    threads = [threading.Thread(target=send, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return sorted(codes)
+
+
+def guesses_until_locked(send) -> int:
+    """Keep guessing one at a time until refused; how many guesses were checked."""
+    for tried in range(11):
+        if send().status_code == 429:
+            return tried
+    raise AssertionError("never locked")
+
+
+def test_a_burst_of_parallel_guesses_gets_ten_tries_in_all(app, world):
+    bodies = [{"username": "admin", "password": f"guess-{n}"} for n in range(24)]
+    codes = guess_at_once(app, "/api/v1/auth/token", bodies)
+    assert len(codes) == 24 and set(codes) <= {401, 429}
+    client = world.app.test_client()
+    later = guesses_until_locked(lambda: token_request(client, password="one-more"))
+    assert codes.count(401) + later == 10
+    assert_error(token_request(client), 429)
+
+
+def test_a_burst_of_parallel_pins_gets_ten_tries_in_all(app, world):
+    subject = world.subject()
+    bodies = [{"phone": subject["phone"], "pin": f"{n:04d}", "device_id": "x"} for n in range(24)]
+    codes = guess_at_once(app, "/mobile/v1/auth/login", bodies)
+    assert len(codes) == 24 and set(codes) <= {401, 429}
+    client = world.app.test_client()
+    later = guesses_until_locked(lambda: pin_request(client, subject["phone"], pin="9999"))
+    assert codes.count(401) + later == 10
+    assert_error(pin_request(client, subject["phone"]), 429)

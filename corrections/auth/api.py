@@ -24,12 +24,11 @@ def issue_token():
     data = parse_json(TokenIn)
     now = clock.now()
     key = f"officer:{data.username}"
-    throttle.refuse_if_throttled(key, now)
+    throttle.attempt(key, now)
     officer = services.authenticate_officer(data.username, data.password)
     if officer is None:
-        throttle.note_failure(key, now)
         raise ApiError(401, "invalid_credentials", gettext("Wrong username or password."))
-    services.clear_failures(key)
+    throttle.succeeded(key)
     token, row = services.issue_token(
         now=now,
         lifetime=dt.timedelta(hours=current_app.config["API_TOKEN_HOURS"]),

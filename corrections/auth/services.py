@@ -141,10 +141,25 @@ def retry_after_seconds(key: str, now: dt.datetime, limit: int, window: dt.timed
     return max(1, math.ceil((free_at - now).total_seconds()))
 
 
-def record_failure(key: str, now: dt.datetime, window: dt.timedelta) -> None:
+def record_failure(key: str, now: dt.datetime, window: dt.timedelta) -> LoginFailure:
     """Remember one failed attempt, pruning the ones too old to matter."""
     db.session.execute(delete(LoginFailure).where(LoginFailure.key == key, LoginFailure.at <= now - window))
-    db.session.add(LoginFailure(key=key, at=now))
+    row = LoginFailure(key=key, at=now)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def failures_since(key: str, since: dt.datetime) -> int:
+    """How many failed (or still undecided) attempts `key` has made after `since`."""
+    return db.session.scalar(
+        select(func.count()).where(LoginFailure.key == key, LoginFailure.at > since)
+    ) or 0
+
+
+def forget_failure(failure_id: int) -> None:
+    """Drop one recorded attempt (one that was refused before its secret was checked)."""
+    db.session.execute(delete(LoginFailure).where(LoginFailure.id == failure_id))
 
 
 def clear_failures(key: str) -> None:
