@@ -120,6 +120,10 @@ def test_an_officer_sees_only_their_offices_alerts(client, county, queue):
     )
     ack = client.post(f"/api/v1/alerts/{queue['elsewhere_geofence']}/ack", headers=county["li"])
     assert_error(ack, 404)
+    # The scope is judged before the body: a bad body does not reveal that the alert exists.
+    for step in ("resolve", "dismiss"):
+        path = f"/api/v1/alerts/{queue['elsewhere_geofence']}/{step}"
+        assert_error(client.post(path, json={}, headers=county["li"]), 404)
 
 
 @pytest.mark.parametrize(
