@@ -117,6 +117,10 @@ def parse_json(schema: type[M], *, body: bytes | None = None) -> M:
         if not request.is_json:
             raise ApiError(415, message=gettext("Send the body as application/json."))
         body = request.get_data(cache=True)
+        limit = request.max_content_length
+        if request.content_length is None and limit is not None and len(body) >= limit:
+            # A chunked body (no Content-Length) is cut at the limit rather than refused.
+            raise ApiError(413)
     if not body.strip():
         raise ApiError(400, message=gettext("The request body is empty."))
     try:

@@ -4,6 +4,8 @@ never a 5xx."""
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 import threading
 
 import pytest
@@ -139,6 +141,32 @@ BODY_CASES = {
 def test_a_body_that_cannot_be_read_is_refused(env, name, case):
     body, status, kwargs = BODY_CASES[case]
     send_rejected(env, name, body, status, **kwargs)
+
+
+@pytest.mark.parametrize("size", [1024 * 1024, 3 * 1024 * 1024])
+def test_a_chunked_body_over_1_mb_is_413_too(env, size):
+    """Without Content-Length (Transfer-Encoding: chunked, as gunicorn passes it on)."""
+    path, _body, headers = env.endpoint("checkin")
+    before = row_counts(env.app)
+    response = env.client.post(
+        path,
+        input_stream=io.BytesIO(b'{"client_id": "' + b"x" * size + b'"}'),
+        environ_overrides={"wsgi.input_terminated": True},
+        headers={**headers, "Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+    )
+    assert_error(response, 413)
+    assert row_counts(env.app) == before
+
+
+def test_a_small_chunked_body_is_read(env):
+    path, body, headers = env.endpoint("checkin")
+    response = env.client.post(
+        path,
+        input_stream=io.BytesIO(json.dumps(body).encode()),
+        environ_overrides={"wsgi.input_terminated": True},
+        headers={**headers, "Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+    )
+    assert response.status_code == 201
 
 
 def test_json_with_a_charset_is_still_json(env):
