@@ -465,3 +465,13 @@ def test_a_burst_of_parallel_pins_gets_ten_tries_in_all(app, world):
     later = guesses_until_locked(lambda: pin_request(client, subject["phone"], pin="9999"))
     assert codes.count(401) + later == 10
     assert_error(pin_request(client, subject["phone"]), 429)
+
+
+def test_a_deactivated_officers_web_session_ends(app, client, world):
+    assert web_login(client, "admin", PASSWORD).status_code == 302
+    assert client.get("/alerts").status_code == 200
+    with app.app_context():
+        db.session.execute(update(Officer).values(active=False))
+        db.session.commit()
+    assert client.get("/alerts").status_code == 302
+    assert_error(client.get("/api/v1/alerts"), 401)
