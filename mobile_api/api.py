@@ -36,7 +36,7 @@ def login():
     key = f"phone:{phone}"
     throttle.attempt(key, now)
     subject = db.session.query(Subject).filter_by(phone=phone).one_or_none()
-    if subject is None or not auth_services.check_secret(subject.pin_hash, data.pin):
+    if not auth_services.check_secret(subject.pin_hash if subject else None, data.pin):
         raise ApiError(401, "invalid_credentials", gettext("Wrong phone number or PIN."))
     throttle.succeeded(key)
     if subject.device_id is not None and subject.device_id != data.device_id:

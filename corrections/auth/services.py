@@ -35,8 +35,12 @@ def _hash_method() -> str:
     return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
 
 
-def check_secret(stored_hash: str, secret: str) -> bool:
-    """Compare a password or PIN with its stored hash."""
+def check_secret(stored_hash: str | None, secret: str) -> bool:
+    """Compare a password or PIN with its stored hash. With no hash (no such account) the same
+    work is done against a dummy, so a name or phone number cannot be probed by timing."""
+    if stored_hash is None:
+        check_password_hash(_dummy_hash(_hash_method()), secret)
+        return False
     return check_password_hash(stored_hash, secret)
 
 
@@ -81,13 +85,9 @@ def _username_taken(username: str) -> bool:
 def authenticate_officer(username: str, password: str) -> Officer | None:
     """The active officer with this name and password, else None."""
     officer = db.session.scalar(select(Officer).where(Officer.username == username))
-    if officer is None:
-        # Spend the same time as a real check so a name cannot be probed by timing.
-        check_password_hash(_dummy_hash(_hash_method()), password)
+    if not check_secret(officer.password_hash if officer else None, password):
         return None
-    if not officer.active or not check_secret(officer.password_hash, password):
-        return None
-    return officer
+    return officer if officer.active else None
 
 
 @lru_cache(maxsize=4)

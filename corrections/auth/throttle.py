@@ -23,13 +23,6 @@ def throttled_for(key: str, now: dt.datetime) -> int | None:
     )
 
 
-def refuse_if_throttled(key: str, now: dt.datetime) -> None:
-    """429 with Retry-After while `key` is over its failure limit."""
-    wait = throttled_for(key, now)
-    if wait is not None:
-        raise _too_many(wait)
-
-
 def _too_many(wait: int) -> ApiError:
     return ApiError(
         429,
@@ -60,9 +53,3 @@ def attempt(key: str, now: dt.datetime) -> None:
 def succeeded(key: str) -> None:
     """The secret was right: forget the key's failures (in the caller's transaction)."""
     services.clear_failures(key)
-
-
-def note_failure(key: str, now: dt.datetime) -> None:
-    """Record a failed attempt in its own commit (it must survive the request's error)."""
-    services.record_failure(key, now, _window())
-    db.session.commit()

@@ -60,25 +60,15 @@ def login():
     if form.validate_on_submit():
         now = clock.now()
         key = f"officer:{form.username.data}"
-        wait = throttle.throttled_for(key, now)
-        if wait is not None:
-            raise ApiError(
-                429,
-                message=gettext(
-                    "Too many failed attempts. Try again in %(minutes)s minute(s).",
-                    minutes=-(-wait // 60),
-                ),
-                headers={"Retry-After": str(wait)},
-            )
+        throttle.attempt(key, now)
         officer = services.authenticate_officer(form.username.data, form.password.data)
         if officer is None:
-            throttle.note_failure(key, now)
             error = gettext(
                 "Wrong username or password. Check the spelling and whether Caps Lock is on."
             )
             status = 401
         else:
-            services.clear_failures(key)
+            throttle.succeeded(key)
             db.session.commit()
             login_user(officer)
             return redirect(next_url or url_for("auth.home"))
