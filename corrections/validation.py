@@ -10,6 +10,7 @@ from flask_babel import gettext, lazy_gettext
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Tag, ValidationError
 
 from corrections.errors import ApiError, validation_error
+from corrections.i18n import N_, translate
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -28,7 +29,7 @@ class Schema(BaseModel):
 def _not_blank(value: str) -> str:
     value = value.strip()
     if not value:
-        raise ValueError("must not be blank")
+        raise ValueError(N_("must not be blank"))
     return value
 
 
@@ -95,7 +96,8 @@ def field_errors(error: ValidationError) -> dict[str, str]:
         template = MESSAGES.get(item["type"])
         ctx = {k: str(v) for k, v in (item.get("ctx") or {}).items()}
         if item["type"] == "value_error" and "error" in ctx:
-            fields[loc] = ctx["error"]
+            # Validators raise English msgids marked with N_; the reader gets their language.
+            fields[loc] = translate(ctx["error"])
         elif template is not None:
             try:
                 fields[loc] = str(template) % ctx

@@ -102,7 +102,7 @@ def post_checkin():
         )
     except checkin.CheckinRejected as error:
         db.session.rollback()
-        raise validation_error({error.field: str(error)}) from None
+        raise validation_error({error.field: error.translated()}) from None
     if created:
         audit("checkin.create", actor_kind="subject", actor_id=subject.id, subject_id=subject.id,
               detail={"checkin_id": row.id})

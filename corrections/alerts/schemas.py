@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from corrections.validation import Schema, text
 
-from pydantic import AfterValidator, Field
-
-from corrections.validation import Schema
-
-
-def _not_blank(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise ValueError("must not be blank")
-    return value
-
-
-Text = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_not_blank)]
+Text = text(2000)
 
 
 class ResolveIn(Schema):

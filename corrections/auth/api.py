@@ -47,7 +47,8 @@ def create_officer():
         officer = services.create_officer(data.username, data.password, data.role, data.office_code)
     except services.AccountError as error:
         if error.field == "username":
-            raise ApiError(409, "duplicate", str(error), {"username": str(error)}) from None
-        raise validation_error({error.field: str(error)}) from None
+            message = error.translated()
+            raise ApiError(409, "duplicate", message, {"username": message}) from None
+        raise validation_error({error.field: error.translated()}) from None
     db.session.commit()
     return jsonify(officer.to_dict()), 201

@@ -15,15 +15,15 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from corrections.auth.models import ROLES, ApiToken, LoginFailure, Officer
 from corrections.extensions import db
+from corrections.i18n import N_, FieldProblem
 from corrections.offices.models import Office
 
 
-class AccountError(ValueError):
-    """An account cannot be created as asked; `field` names the culprit."""
+TAKEN = N_("an account named %(username)r already exists")
 
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+
+class AccountError(FieldProblem):
+    """An account cannot be created as asked; `field` names the culprit."""
 
 
 def hash_secret(secret: str) -> str:
@@ -49,17 +49,16 @@ def create_officer(
 ) -> Officer:
     """Create an officer account; AccountError on a duplicate name, unknown role or unknown office."""
     if role not in ROLES:
-        raise AccountError("role", f"unknown role {role!r}; one of: {', '.join(ROLES)}")
-    taken = f"an account named {username!r} already exists"
+        raise AccountError("role", N_("unknown role %(role)r; one of: %(roles)s"), role=role, roles=", ".join(ROLES))
     if _username_taken(username):
-        raise AccountError("username", taken)
+        raise AccountError("username", TAKEN, username=username)
     office = None
     if office_code is not None:
         office = db.session.scalar(select(Office).where(Office.code == office_code))
         if office is None:
-            raise AccountError("office_code", f"no office with code {office_code!r}")
+            raise AccountError("office_code", N_("no office with code %(code)r"), code=office_code)
     if role == "officer" and office is None:
-        raise AccountError("office_code", "an officer account needs an office")
+        raise AccountError("office_code", N_("an officer account needs an office"))
     officer = Officer(
         username=username,
         password_hash=hash_secret(password),
@@ -73,7 +72,7 @@ def create_officer(
     except IntegrityError:
         # Another request created the name between our check and our insert.
         if _username_taken(username):
-            raise AccountError("username", taken) from None
+            raise AccountError("username", TAKEN, username=username) from None
         raise
     return officer
 

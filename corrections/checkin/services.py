@@ -15,16 +15,13 @@ from corrections.alerts.services import raise_alert
 from corrections.checkin import rules, windows
 from corrections.checkin.models import WINDOW_KINDS, Checkin, CheckinWindow
 from corrections.extensions import db
+from corrections.i18n import N_, FieldProblem
 from corrections.subjects.models import CheckinPlan, Subject, Zone
 from corrections.types import UtcDateTime
 
 
-class CheckinRejected(ValueError):
+class CheckinRejected(FieldProblem):
     """The check-in cannot be stored; `field` names the reason."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -51,10 +48,10 @@ def check_recorded_at(recorded_at: dt.datetime, now: dt.datetime) -> None:
     """Refuse a time too far in the future (clock skew) or too old (stale upload)."""
     config = current_app.config
     if recorded_at > now + dt.timedelta(seconds=config["CHECKIN_MAX_FUTURE_SECONDS"]):
-        raise CheckinRejected("recorded_at", "lies in the future")
+        raise CheckinRejected("recorded_at", N_("lies in the future"))
     if recorded_at < now - dt.timedelta(hours=config["CHECKIN_MAX_AGE_HOURS"]):
         raise CheckinRejected(
-            "recorded_at", f"is older than {config['CHECKIN_MAX_AGE_HOURS']} hours"
+            "recorded_at", N_("is older than %(hours)s hours"), hours=config["CHECKIN_MAX_AGE_HOURS"]
         )
 
 

@@ -52,7 +52,7 @@ def enrol():
     try:
         subject = services.enrol_subject(data, office)
     except services.EnrolmentError as error:
-        raise validation_error({error.field: str(error)}) from None
+        raise validation_error({error.field: error.translated()}) from None
     audit("subject.create", actor_kind="officer", actor_id=officer.id, subject_id=subject.id)
     db.session.commit()
     return jsonify(services.subject_to_dict(subject, clock.local_today())), 201

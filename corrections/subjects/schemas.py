@@ -9,6 +9,7 @@ from pydantic import Discriminator, Field, ValidationInfo, field_validator
 
 from corrections.checkin.windows import parse_hhmm
 from corrections.phones import normalize_phone
+from corrections.i18n import N_
 from corrections.validation import Schema, text, union_tag
 
 Latitude = Annotated[float, Field(ge=-90, le=90)]
@@ -50,7 +51,7 @@ class PolygonZoneIn(Schema):
         from shapely.geometry import Polygon
 
         if not Polygon([(lon, lat) for lat, lon in value]).is_valid:
-            raise ValueError("the polygon's edges must not cross one another")
+            raise ValueError(N_("the polygon's edges must not cross one another"))
         return value
 
 
@@ -82,21 +83,21 @@ class CheckinPlanIn(Schema):
         try:
             parse_hhmm(value)
         except ValueError:
-            raise ValueError("must be a time of day, HH:MM (00:00 to 23:59)") from None
+            raise ValueError(N_("must be a time of day, HH:MM (00:00 to 23:59)")) from None
         return value
 
     @field_validator("window_end")
     @classmethod
     def _not_empty(cls, value: str, info: ValidationInfo) -> str:
         if value == info.data.get("window_start"):
-            raise ValueError("must differ from window_start")
+            raise ValueError(N_("must differ from window_start"))
         return value
 
 
 class SubjectIn(Schema):
     """Everything needed to enrol a subject: the person, the plan and the zones."""
 
-    name: Annotated[str, Field(min_length=1, max_length=64)]
+    name: text(64)
     phone: Annotated[str, Field(min_length=5, max_length=32)]
     pin: Annotated[str, Field(pattern=r"^\d{4,8}$")]
     office_code: Annotated[str, Field(min_length=1, max_length=32)]
@@ -109,20 +110,12 @@ class SubjectIn(Schema):
     zones: Annotated[list[ZoneIn], Field(max_length=50)] = []
     checkin: CheckinPlanIn
 
-    @field_validator("name")
-    @classmethod
-    def _strip_name(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("must not be blank")
-        return value
-
     @field_validator("phone")
     @classmethod
     def _phone(cls, value: str) -> str:
         normalized = normalize_phone(value, strict=True)
         if normalized is None:
-            raise ValueError("is not a valid phone number")
+            raise ValueError(N_("is not a valid phone number"))
         return normalized
 
     @field_validator("id_number")
@@ -135,5 +128,5 @@ class SubjectIn(Schema):
     def _period(cls, value: dt.date, info: ValidationInfo) -> dt.date:
         start = info.data.get("supervision_start")
         if start is not None and value < start:
-            raise ValueError("must not be before supervision_start")
+            raise ValueError(N_("must not be before supervision_start"))
         return value

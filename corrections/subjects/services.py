@@ -10,18 +10,15 @@ from sqlalchemy.exc import IntegrityError
 from corrections.auth.services import hash_secret
 from corrections.checkin.windows import day_number, parse_hhmm
 from corrections.extensions import db
+from corrections.i18n import N_, FieldProblem
 from corrections.masking import mask_id_number
 from corrections.offices.models import Office
 from corrections.subjects.models import CheckinPlan, Subject, Zone
 from corrections.subjects.schemas import PolygonZoneIn, SubjectIn
 
 
-class EnrolmentError(ValueError):
+class EnrolmentError(FieldProblem):
     """The enrolment cannot go ahead; `field` names what to fix."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
 
 
 def office_by_code(code: str) -> Office | None:
@@ -66,7 +63,7 @@ def enrol_subject(data: SubjectIn, office: Office) -> Subject:
     return subject
 
 
-PHONE_TAKEN = "this phone number is already registered to a subject"
+PHONE_TAKEN = N_("this phone number is already registered to a subject")
 
 
 def _phone_taken(phone: str) -> bool:

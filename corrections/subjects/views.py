@@ -221,7 +221,7 @@ def new():
                 subject = services.enrol_subject(enrolment.data, office)
             except services.EnrolmentError as error:
                 db.session.rollback()
-                errors[_form_field(error.field)] = str(error)
+                errors[_form_field(error.field)] = error.translated()
             except IntegrityError:
                 # Someone registered the same phone a moment ago; the unique index decided.
                 db.session.rollback()

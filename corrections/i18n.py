@@ -1,0 +1,32 @@
+"""Translation helpers for messages made where no request is known (services, schemas)."""
+
+from __future__ import annotations
+
+from flask import has_app_context
+from flask_babel import gettext
+
+
+def N_(message: str) -> str:  # noqa: N802 - the conventional name for a deferred-translation mark
+    """Mark `message` for the catalogue; it is translated later, where the reader is known."""
+    return message
+
+
+def translate(message: str, **params) -> str:
+    """The reader's language inside the app, English (the msgid) elsewhere."""
+    if has_app_context():
+        return gettext(message, **params)
+    return message % params if params else message
+
+
+class FieldProblem(ValueError):
+    """A service refuses a value; `field` names it, `message` is an English msgid with `params`."""
+
+    def __init__(self, field: str, message: str, **params):
+        self.field = field
+        self.message = message
+        self.params = params
+        super().__init__(message % params if params else message)
+
+    def translated(self) -> str:
+        """The message in the reader's language."""
+        return translate(self.message, **self.params)
