@@ -1,6 +1,7 @@
 """Benchmark: the missed-check-in sweep over many subjects.
 
-    .venv/bin/python bench/sweep_bench.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench \
+    .venv/bin/python bench/sweep_bench.py \
+        --database-url postgresql+psycopg://postgres@127.0.0.1/bench \
         --subjects 100000 --days 7
 
 The database named is emptied and rebuilt by the migrations. Subjects, plans and check-ins are
@@ -55,7 +56,10 @@ def populate(n: int, first_day: dt.date, days: int, checkin_rate: float, seed: i
     offices = max(1, n // 500)
     db.session.execute(
         sa.insert(Office),
-        [{"code": f"B{i:05d}", "name": f"Office {i}", "lat": 24.7, "lon": 107.5} for i in range(offices)],
+        [
+            {"code": f"B{i:05d}", "name": f"Office {i}", "lat": 24.7, "lon": 107.5}
+            for i in range(offices)
+        ],
     )
     office_ids = db.session.scalars(sa.select(Office.id)).all()
     chunk = 10_000
@@ -91,7 +95,9 @@ def populate(n: int, first_day: dt.date, days: int, checkin_rate: float, seed: i
         for sid in ids:
             for d in range(days):
                 if rng.random() < checkin_rate:
-                    local_noon = dt.datetime.combine(first_day + dt.timedelta(days=d), dt.time(4, 0), UTC)
+                    local_noon = dt.datetime.combine(
+                        first_day + dt.timedelta(days=d), dt.time(4, 0), UTC
+                    )
                     checkins.append(
                         {
                             "subject_id": sid,
@@ -127,7 +133,9 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--checkin-rate", type=float, default=0.95)
     parser.add_argument(
-        "--no-analyze", dest="analyze", action="store_false",
+        "--no-analyze",
+        dest="analyze",
+        action="store_false",
         help="skip ANALYZE after the bulk load (as if autovacuum had not run yet)",
     )
     args = parser.parse_args()

@@ -18,7 +18,9 @@ def int_arg(name: str, default: int, *, low: int, high: int) -> int:
     except ValueError:
         raise validation_error({name: gettext("must be a whole number")}) from None
     if not low <= value <= high:
-        raise validation_error({name: gettext("must be between %(low)s and %(high)s", low=low, high=high)})
+        raise validation_error(
+            {name: gettext("must be between %(low)s and %(high)s", low=low, high=high)}
+        )
     return value
 
 
@@ -26,7 +28,9 @@ def choice_arg(name: str, choices) -> str | None:
     """An optional query argument that must be one of `choices`."""
     value = request.args.get(name) or None
     if value is not None and value not in choices:
-        raise validation_error({name: gettext("must be one of: %(choices)s", choices=", ".join(choices))})
+        raise validation_error(
+            {name: gettext("must be one of: %(choices)s", choices=", ".join(choices))}
+        )
     return value
 
 

@@ -1,4 +1,4 @@
-"""The one source of "now". Tests and `alerts sweep --at` move it; nothing else reads the system clock."""
+"""The one source of "now". Tests and `alerts sweep --at` move it; nothing else reads the time."""
 
 from __future__ import annotations
 

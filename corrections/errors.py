@@ -28,7 +28,7 @@ STATUS_CODES = {
 
 
 class ApiError(Exception):
-    """An error answered in the CONTRACT shape: status, machine code, sentence, per-field messages."""
+    """An error in the CONTRACT shape: status, machine code, sentence, per-field messages."""
 
     def __init__(
         self,
@@ -49,7 +49,9 @@ class ApiError(Exception):
 
 def validation_error(fields: dict[str, str], message: str | None = None) -> ApiError:
     """A 422 naming each bad field."""
-    return ApiError(422, "validation_error", message or gettext("Some fields are not valid."), fields)
+    return ApiError(
+        422, "validation_error", message or gettext("Some fields are not valid."), fields
+    )
 
 
 def wants_json() -> bool:

@@ -73,7 +73,9 @@ MESSAGES = {
     "string_pattern_mismatch": lazy_gettext("has the wrong format"),
     "literal_error": lazy_gettext("must be one of: %(expected)s"),
     "enum": lazy_gettext("must be one of: %(expected)s"),
-    "timezone_aware": lazy_gettext("must include a time zone offset, e.g. 2026-01-01T08:00:00+08:00"),
+    "timezone_aware": lazy_gettext(
+        "must include a time zone offset, e.g. 2026-01-01T08:00:00+08:00"
+    ),
     "datetime_type": lazy_gettext("must be an ISO 8601 date-time"),
     "datetime_parsing": lazy_gettext("must be an ISO 8601 date-time"),
     "datetime_from_date_parsing": lazy_gettext("must be an ISO 8601 date-time"),
@@ -131,6 +133,9 @@ def parse_json(schema: type[M], *, body: bytes | None = None) -> M:
         types = {item["type"] for item in error.errors()}
         if "json_invalid" in types:
             raise ApiError(400, message=gettext("The body is not valid JSON.")) from None
-        if any(item["loc"] == () and item["type"] in ("model_type", "dict_type") for item in error.errors()):
+        if any(
+            item["loc"] == () and item["type"] in ("model_type", "dict_type")
+            for item in error.errors()
+        ):
             raise ApiError(400, message=gettext("The body must be a JSON object.")) from None
         raise validation_error(field_errors(error)) from None

@@ -53,8 +53,13 @@ def login():
         subject_id=subject.id,
         device_id=data.device_id,
     )
-    audit("subject.login", actor_kind="subject", actor_id=subject.id, subject_id=subject.id,
-          detail={"device_id": data.device_id})
+    audit(
+        "subject.login",
+        actor_kind="subject",
+        actor_id=subject.id,
+        subject_id=subject.id,
+        detail={"device_id": data.device_id},
+    )
     db.session.commit()
     return jsonify(token=token, expires_at=clock.isoformat(row.expires_at), subject_id=subject.id)
 
@@ -104,8 +109,13 @@ def post_checkin():
         db.session.rollback()
         raise validation_error({error.field: error.translated()}) from None
     if created:
-        audit("checkin.create", actor_kind="subject", actor_id=subject.id, subject_id=subject.id,
-              detail={"checkin_id": row.id})
+        audit(
+            "checkin.create",
+            actor_kind="subject",
+            actor_id=subject.id,
+            subject_id=subject.id,
+            detail={"checkin_id": row.id},
+        )
     db.session.commit()
     body = {"id": row.id, "status": row.status, "flags": list(row.flags or [])}
     return jsonify(body), 201 if created else 200

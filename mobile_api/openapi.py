@@ -42,7 +42,9 @@ def document(routes) -> dict:
             "description": "OK",
             "content": {
                 "application/json": {
-                    "schema": _schema_ref(response_schema, components) if response_schema else {"type": "object"}
+                    "schema": _schema_ref(response_schema, components)
+                    if response_schema
+                    else {"type": "object"}
                 }
             },
         }
@@ -54,7 +56,9 @@ def document(routes) -> dict:
         if request_schema is not None:
             operation["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": _schema_ref(request_schema, components)}},
+                "content": {
+                    "application/json": {"schema": _schema_ref(request_schema, components)}
+                },
             }
         if not public:
             operation["security"] = [{"bearer": []}]

@@ -59,7 +59,9 @@ class World:
 
     def officer(self, username, role="officer", office_code="T01", password=PASSWORD) -> int:
         with self.app.app_context():
-            officer = create_officer(username, password, role, office_code if role == "officer" else None)
+            officer = create_officer(
+                username, password, role, office_code if role == "officer" else None
+            )
             db.session.commit()
             return officer.id
 

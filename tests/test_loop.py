@@ -3,7 +3,9 @@
 from tests.factories import bearer, phone_login, subject_body
 
 
-def test_checkin_outside_zone_opens_alert_that_officer_acknowledges_and_resolves(client, world, admin):
+def test_checkin_outside_zone_opens_alert_that_officer_acknowledges_and_resolves(
+    client, world, admin
+):
     world.officer("li", office_code="T01")
     created = client.post("/api/v1/subjects", json=subject_body(), headers=admin)
     assert created.status_code == 201
@@ -34,7 +36,9 @@ def test_checkin_outside_zone_opens_alert_that_officer_acknowledges_and_resolves
     ack = client.post(f"/api/v1/alerts/{alert_id}/ack", headers=officer)
     assert ack.status_code == 200
     assert ack.get_json()["owner"] == "li"
-    done = client.post(f"/api/v1/alerts/{alert_id}/resolve", json={"note": "打电话核实,已返回"}, headers=officer)
+    done = client.post(
+        f"/api/v1/alerts/{alert_id}/resolve", json={"note": "打电话核实,已返回"}, headers=officer
+    )
     assert done.status_code == 200
     body = client.get(f"/api/v1/alerts/{alert_id}", headers=officer).get_json()
     assert body["status"] == "resolved"

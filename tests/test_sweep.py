@@ -25,7 +25,9 @@ def sweep(app, when: str) -> dict:
         return run_sweep(utc(when))["missed_checkin"]
 
 
-def check_in(app, subject_id: int, when: str, client_id: str | None = None, kind="location", lat=SEAT[0]):
+def check_in(
+    app, subject_id: int, when: str, client_id: str | None = None, kind="location", lat=SEAT[0]
+):
     """A check-in recorded at local time `when`, sent at that moment."""
     at = utc(when)
     clock.set_now(at)
@@ -38,7 +40,11 @@ def check_in(app, subject_id: int, when: str, client_id: str | None = None, kind
 
 def missed_alerts(app) -> list[Alert]:
     with app.app_context():
-        return list(db.session.scalars(select(Alert).where(Alert.kind == "missed_checkin").order_by(Alert.id)))
+        return list(
+            db.session.scalars(
+                select(Alert).where(Alert.kind == "missed_checkin").order_by(Alert.id)
+            )
+        )
 
 
 def daily(world, **overrides):
@@ -94,9 +100,11 @@ def test_sweep_is_idempotent(app, world):
     second = sweep(app, "2026-11-28T21:00:00+08:00")
     third = sweep(app, "2026-11-28T21:05:00+08:00")
     assert first["opened"] == 1 and first["windows_missed"] == 3
-    assert second == third == {
-        "windows_laid_out": 0, "windows_met": 0, "opened": 0, "bumped": 0, "windows_missed": 0
-    }
+    assert (
+        second
+        == third
+        == {"windows_laid_out": 0, "windows_met": 0, "opened": 0, "bumped": 0, "windows_missed": 0}
+    )
     (alert,) = missed_alerts(app)
     assert alert.occurrences == 3
 
@@ -184,7 +192,13 @@ def test_late_upload_recorded_inside_window_meets_it_if_it_arrives_before_the_sw
     clock.set_now(utc("2026-11-28T20:10:00+08:00"))  # phone was offline, uploads after close
     with app.app_context():
         report = LocationReport("offline-1", SEAT[0], SEAT[1], 20.0, recorded)
-        record_location_checkin(db.session.get(Subject, subject), report, kind="location", device_id="d", now=clock.now())
+        record_location_checkin(
+            db.session.get(Subject, subject),
+            report,
+            kind="location",
+            device_id="d",
+            now=clock.now(),
+        )
         db.session.commit()
     sweep(app, "2026-11-28T20:15:00+08:00")
     assert missed_alerts(app) == []

@@ -59,9 +59,13 @@ def test_next_window_is_the_open_one_then_the_following():
     anchor = day_number(dt.date(2026, 11, 20))
     bounds = supervision_bounds(dt.date(2026, 11, 20), dt.date(2026, 12, 31), SHANGHAI)
     during = dt.datetime(2026, 11, 28, 3, 0, tzinfo=UTC)  # 11:00 local
-    assert next_window(shape, anchor, bounds, during, SHANGHAI)[0] == dt.datetime(2026, 11, 28, 0, 0, tzinfo=UTC)
+    assert next_window(shape, anchor, bounds, during, SHANGHAI)[0] == dt.datetime(
+        2026, 11, 28, 0, 0, tzinfo=UTC
+    )
     evening = dt.datetime(2026, 11, 28, 13, 0, tzinfo=UTC)  # 21:00 local: today's is closed
-    assert next_window(shape, anchor, bounds, evening, SHANGHAI)[0] == dt.datetime(2026, 11, 29, 0, 0, tzinfo=UTC)
+    assert next_window(shape, anchor, bounds, evening, SHANGHAI)[0] == dt.datetime(
+        2026, 11, 29, 0, 0, tzinfo=UTC
+    )
 
 
 def test_next_window_none_after_supervision_and_first_before_it():
@@ -69,6 +73,8 @@ def test_next_window_none_after_supervision_and_first_before_it():
     anchor = day_number(dt.date(2026, 12, 10))
     bounds = supervision_bounds(dt.date(2026, 12, 10), dt.date(2026, 12, 20), SHANGHAI)
     before = dt.datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
-    assert next_window(shape, anchor, bounds, before, SHANGHAI)[0] == dt.datetime(2026, 12, 10, 1, 0, tzinfo=UTC)
+    assert next_window(shape, anchor, bounds, before, SHANGHAI)[0] == dt.datetime(
+        2026, 12, 10, 1, 0, tzinfo=UTC
+    )
     after = dt.datetime(2026, 12, 21, 2, 0, tzinfo=UTC)
     assert next_window(shape, anchor, bounds, after, SHANGHAI) is None

@@ -58,8 +58,13 @@ def list_alerts():
 def show(alert_id: int):
     """One alert with its history."""
     alert = alert_in_scope(alert_id)
-    audit("alert.read", actor_kind="officer", actor_id=api_officer().id, subject_id=alert.subject_id,
-          detail={"alert_id": alert.id})
+    audit(
+        "alert.read",
+        actor_kind="officer",
+        actor_id=api_officer().id,
+        subject_id=alert.subject_id,
+        detail={"alert_id": alert.id},
+    )
     db.session.commit()
     return jsonify(services.alert_to_dict(alert, with_history=True))
 
@@ -72,8 +77,13 @@ def _step(alert_id: int, action, audit_action: str, **kwargs):
     except services.AlertConflict as conflict:
         db.session.rollback()
         raise ApiError(409, "conflict", str(conflict)) from None
-    audit(audit_action, actor_kind="officer", actor_id=officer.id, subject_id=alert.subject_id,
-          detail={"alert_id": alert.id})
+    audit(
+        audit_action,
+        actor_kind="officer",
+        actor_id=officer.id,
+        subject_id=alert.subject_id,
+        detail={"alert_id": alert.id},
+    )
     db.session.commit()
     return jsonify(services.alert_to_dict(alert, with_history=True))
 

@@ -27,7 +27,12 @@ def _instant(value: str | None) -> dt.datetime:
 
 
 @alerts_cli.command("sweep")
-@click.option("--at", "at", default=None, help="Run as if the clock read this (ISO 8601; no offset means TIMEZONE).")
+@click.option(
+    "--at",
+    "at",
+    default=None,
+    help="Run as if the clock read this (ISO 8601; no offset means TIMEZONE).",
+)
 def sweep(at: str | None) -> None:
     """Run every scheduled detector once; safe to repeat."""
     results = run_sweep(_instant(at))

@@ -81,7 +81,7 @@ class Alert(db.Model):
 
 
 class AlertEvent(db.Model):
-    """One step in an alert's life: opened, repeated, acknowledged, released, resolved, dismissed."""
+    """One step in an alert's life: opened, repeated, acknowledged, released, resolved..."""
 
     __tablename__ = "alert_events"
 

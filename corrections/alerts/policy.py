@@ -20,7 +20,13 @@ BASE_SEVERITY = {
     "deadline": "low",
 }
 #: Kinds that say the subject may be absconding; under strict supervision they escalate.
-ESCALATE_WHEN_STRICT = {"geofence_exit", "exclusion_zone", "signal_lost", "mock_location", "missed_checkin"}
+ESCALATE_WHEN_STRICT = {
+    "geofence_exit",
+    "exclusion_zone",
+    "signal_lost",
+    "mock_location",
+    "missed_checkin",
+}
 ORDER = ("critical", "high", "medium", "low")
 #: Queue order: most severe first.
 SEVERITY_RANK = {name: rank for rank, name in enumerate(ORDER)}

@@ -30,7 +30,9 @@ def open_alert_for(subject_id: int, kind: str) -> Alert | None:
     )
 
 
-def raise_alert(subject: Subject, kind: str, evidence: dict, at: dt.datetime, occurrences: int = 1) -> Alert:
+def raise_alert(
+    subject: Subject, kind: str, evidence: dict, at: dt.datetime, occurrences: int = 1
+) -> Alert:
     """Open an alert, or bump the unresolved one of the same kind (one per subject and kind)."""
     existing = open_alert_for(subject.id, kind)
     if existing is not None:
@@ -84,7 +86,9 @@ def acknowledge(alert: Alert, officer: Officer, at: dt.datetime, note: str | Non
     if result.rowcount != 1:
         db.session.refresh(alert)
         raise AlertConflict(_conflict_message(alert))
-    db.session.add(AlertEvent(alert_id=alert.id, at=at, actor_id=officer.id, action="acknowledged", note=note))
+    db.session.add(
+        AlertEvent(alert_id=alert.id, at=at, actor_id=officer.id, action="acknowledged", note=note)
+    )
     db.session.refresh(alert)
     return alert
 
@@ -95,7 +99,9 @@ def release(alert: Alert, officer: Officer, at: dt.datetime) -> Alert:
     if officer.role == "officer":
         conditions.append(Alert.owner_id == officer.id)
     result = db.session.execute(
-        update(Alert).where(*conditions).values(status="open", owner_id=None)
+        update(Alert)
+        .where(*conditions)
+        .values(status="open", owner_id=None)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -124,7 +130,9 @@ def close(alert: Alert, officer: Officer, at: dt.datetime, to: str, note: str) -
         db.session.refresh(alert)
         raise AlertConflict(_conflict_message(alert))
     action = "resolved" if to == "resolved" else "dismissed"
-    db.session.add(AlertEvent(alert_id=alert.id, at=at, actor_id=officer.id, action=action, note=note))
+    db.session.add(
+        AlertEvent(alert_id=alert.id, at=at, actor_id=officer.id, action=action, note=note)
+    )
     db.session.refresh(alert)
     return alert
 
@@ -133,7 +141,9 @@ def _conflict_message(alert: Alert) -> str:
     if alert.status in ("resolved", "dismissed"):
         return gettext("This alert is already closed.")
     if alert.owner_id is not None:
-        return gettext("Another officer (%(name)s) has taken this alert.", name=alert.owner.username)
+        return gettext(
+            "Another officer (%(name)s) has taken this alert.", name=alert.owner.username
+        )
     return gettext("This alert is not acknowledged.")
 
 

@@ -37,9 +37,7 @@ def _newly_missed(now: dt.datetime):
 def raise_missed_checkins(now: dt.datetime) -> dict:
     """Open or bump `missed_checkin` for every subject with newly missed windows."""
     missed = _newly_missed(now)
-    unresolved_of_subject = and_(
-        Alert.kind == "missed_checkin", Alert.status.in_(UNRESOLVED)
-    )
+    unresolved_of_subject = and_(Alert.kind == "missed_checkin", Alert.status.in_(UNRESOLVED))
     count_for_alert = (
         select(func.count())
         .where(CheckinWindow.subject_id == Alert.subject_id, missed)

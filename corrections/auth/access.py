@@ -76,5 +76,5 @@ def in_scope(officer: Officer, office_id: int) -> bool:
 
 
 def not_found() -> ApiError:
-    """The 404 for records that are unknown or outside the caller's scope (existence never leaks)."""
+    """The 404 for unknown records and those outside the caller's scope (never reveal existence)."""
     return ApiError(404, message=gettext("No such record."))

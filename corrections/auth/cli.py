@@ -16,7 +16,9 @@ officers_cli = AppGroup("officers", help="Officer accounts.")
 @click.argument("username")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--password", required=True, help="At least 8 characters.")
-@click.option("--office", "office_code", default=None, help="Office code (required for --role officer).")
+@click.option(
+    "--office", "office_code", default=None, help="Office code (required for --role officer)."
+)
 def create(username: str, role: str, password: str, office_code: str | None) -> None:
     """Create an officer account."""
     if len(password) < 8:
@@ -27,4 +29,7 @@ def create(username: str, role: str, password: str, office_code: str | None) -> 
         db.session.rollback()
         raise click.ClickException(str(error)) from None
     db.session.commit()
-    click.echo(f"created {officer.role} {officer.username!r}" + (f" in {office_code}" if office_code else ""))
+    click.echo(
+        f"created {officer.role} {officer.username!r}"
+        + (f" in {office_code}" if office_code else "")
+    )

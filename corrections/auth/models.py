@@ -64,9 +64,7 @@ class ApiToken(db.Model):
 
     __tablename__ = "api_tokens"
     __table_args__ = (
-        CheckConstraint(
-            "(officer_id IS NULL) != (subject_id IS NULL)", name="exactly_one_owner"
-        ),
+        CheckConstraint("(officer_id IS NULL) != (subject_id IS NULL)", name="exactly_one_owner"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -18,7 +18,6 @@ from corrections.extensions import db
 from corrections.i18n import N_, FieldProblem
 from corrections.offices.models import Office
 
-
 TAKEN = N_("an account named %(username)r already exists")
 
 
@@ -47,9 +46,14 @@ def check_secret(stored_hash: str | None, secret: str) -> bool:
 def create_officer(
     username: str, password: str, role: str, office_code: str | None = None
 ) -> Officer:
-    """Create an officer account; AccountError on a duplicate name, unknown role or unknown office."""
+    """Create an account; AccountError on a duplicate name, unknown role or unknown office."""
     if role not in ROLES:
-        raise AccountError("role", N_("unknown role %(role)r; one of: %(roles)s"), role=role, roles=", ".join(ROLES))
+        raise AccountError(
+            "role",
+            N_("unknown role %(role)r; one of: %(roles)s"),
+            role=role,
+            roles=", ".join(ROLES),
+        )
     if _username_taken(username):
         raise AccountError("username", TAKEN, username=username)
     office = None
@@ -142,7 +146,9 @@ def retry_after_seconds(key: str, now: dt.datetime, limit: int, window: dt.timed
 
 def record_failure(key: str, now: dt.datetime, window: dt.timedelta) -> LoginFailure:
     """Remember one failed attempt, pruning the ones too old to matter."""
-    db.session.execute(delete(LoginFailure).where(LoginFailure.key == key, LoginFailure.at <= now - window))
+    db.session.execute(
+        delete(LoginFailure).where(LoginFailure.key == key, LoginFailure.at <= now - window)
+    )
     row = LoginFailure(key=key, at=now)
     db.session.add(row)
     db.session.flush()
@@ -151,9 +157,12 @@ def record_failure(key: str, now: dt.datetime, window: dt.timedelta) -> LoginFai
 
 def failures_since(key: str, since: dt.datetime) -> int:
     """How many failed (or still undecided) attempts `key` has made after `since`."""
-    return db.session.scalar(
-        select(func.count()).where(LoginFailure.key == key, LoginFailure.at > since)
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.count()).where(LoginFailure.key == key, LoginFailure.at > since)
+        )
+        or 0
+    )
 
 
 def forget_failure(failure_id: int) -> None:

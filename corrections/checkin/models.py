@@ -36,9 +36,7 @@ class Checkin(db.Model):
     __table_args__ = (
         UniqueConstraint("subject_id", "client_id", name="uq_checkins_subject_client"),
         Index("ix_checkins_subject_recorded", "subject_id", "recorded_at"),
-        CheckConstraint(
-            "kind IN ('location', 'video', 'sms', 'voice', 'signal')", name="kind"
-        ),
+        CheckConstraint("kind IN ('location', 'video', 'sms', 'voice', 'signal')", name="kind"),
         CheckConstraint("status IN ('accepted', 'flagged')", name="status"),
         CheckConstraint("lat IS NULL OR (lat BETWEEN -90 AND 90)", name="lat_range"),
         CheckConstraint("lon IS NULL OR (lon BETWEEN -180 AND 180)", name="lon_range"),
@@ -102,5 +100,5 @@ class CheckinWindow(db.Model):
     ends_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     #: The first check-in recorded inside the window; null means missed.
     met_checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkins.id"))
-    #: The missed_checkin alert this miss was counted in (so a second sweep does not count it again).
+    #: The missed_checkin alert this miss was counted in (a second sweep does not count it again).
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"))

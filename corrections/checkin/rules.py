@@ -82,7 +82,11 @@ def judge_zones(fix: Fix, zones: list[ZoneShape]) -> list[Finding]:
     allowed = [z for z in zones if z.kind == "allowed"]
     if allowed:
         measured = [
-            {"zone": z.name, "zone_id": z.id, "distance_outside_m": round(distance_outside_m(fix.lat, fix.lon, z), 1)}
+            {
+                "zone": z.name,
+                "zone_id": z.id,
+                "distance_outside_m": round(distance_outside_m(fix.lat, fix.lon, z), 1),
+            }
             for z in allowed
         ]
         nearest = min(measured, key=lambda m: m["distance_outside_m"])
@@ -111,7 +115,7 @@ def judge_zones(fix: Fix, zones: list[ZoneShape]) -> list[Finding]:
 
 
 def judge_travel(previous: Fix | None, fix: Fix, max_kmh: float) -> Finding | None:
-    """impossible_travel when even after discounting both accuracy circles the speed exceeds max_kmh."""
+    """impossible_travel when, both accuracy circles discounted, the speed still exceeds max_kmh."""
     if previous is None:
         return None
     seconds = abs((fix.at - previous.at).total_seconds())

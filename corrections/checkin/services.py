@@ -51,7 +51,9 @@ def check_recorded_at(recorded_at: dt.datetime, now: dt.datetime) -> None:
         raise CheckinRejected("recorded_at", N_("lies in the future"))
     if recorded_at < now - dt.timedelta(hours=config["CHECKIN_MAX_AGE_HOURS"]):
         raise CheckinRejected(
-            "recorded_at", N_("is older than %(hours)s hours"), hours=config["CHECKIN_MAX_AGE_HOURS"]
+            "recorded_at",
+            N_("is older than %(hours)s hours"),
+            hours=config["CHECKIN_MAX_AGE_HOURS"],
         )
 
 
@@ -103,7 +105,9 @@ def judge(subject: Subject, report: LocationReport) -> list[rules.Finding]:
     if report.mock_location:
         findings.append(rules.Finding("mock_location", rules._fix_evidence(fix)))
     travel = rules.judge_travel(
-        previous_fix(subject.id, report.recorded_at), fix, current_app.config["IMPOSSIBLE_TRAVEL_KMH"]
+        previous_fix(subject.id, report.recorded_at),
+        fix,
+        current_app.config["IMPOSSIBLE_TRAVEL_KMH"],
     )
     if travel is not None:
         findings.append(travel)
@@ -113,7 +117,7 @@ def judge(subject: Subject, report: LocationReport) -> list[rules.Finding]:
 def record_location_checkin(
     subject: Subject, report: LocationReport, *, kind: str, device_id: str | None, now: dt.datetime
 ) -> tuple[Checkin, bool]:
-    """Store a location check-in and open its alerts; (check-in, created). A retry returns the first."""
+    """Store a location check-in and open its alerts: (check-in, created); a retry gets the 1st."""
     existing = find_by_client_id(subject.id, report.client_id)
     if existing is not None:
         return existing, False

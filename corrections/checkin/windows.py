@@ -56,8 +56,10 @@ def _local(day: dt.date, minutes: int, zone: ZoneInfo) -> dt.datetime:
     return naive.replace(tzinfo=zone)
 
 
-def supervision_bounds(start: dt.date, end: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
-    """Supervision as UTC instants: from local midnight of the first day to local midnight after the last."""
+def supervision_bounds(
+    start: dt.date, end: dt.date, zone: ZoneInfo
+) -> tuple[dt.datetime, dt.datetime]:
+    """Supervision as UTC instants: local midnight on the first day to the one after the last."""
     first = dt.datetime.combine(start, dt.time(0), tzinfo=zone)
     after = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
     return first.astimezone(dt.UTC), after.astimezone(dt.UTC)
@@ -76,7 +78,7 @@ def next_window(
     after: dt.datetime,
     zone: ZoneInfo,
 ) -> tuple[dt.datetime, dt.datetime] | None:
-    """The window that is open at `after`, or the next one to open; None when supervision is over."""
+    """The window open at `after`, or the next one to open; None when supervision is over."""
     begin, finish = supervision
     day = max(after.astimezone(zone).date() - dt.timedelta(days=1), day_from_number(anchor_day))
     for _ in range(shape.every_days + 3):

@@ -29,4 +29,10 @@ class Office(db.Model):
 
     def to_dict(self) -> dict:
         """The office as the API shows it."""
-        return {"id": self.id, "code": self.code, "name": self.name, "lat": self.lat, "lon": self.lon}
+        return {
+            "id": self.id,
+            "code": self.code,
+            "name": self.name,
+            "lat": self.lat,
+            "lon": self.lon,
+        }

@@ -108,6 +108,11 @@ def checkins(subject_id: int):
     subject = subject_in_scope(subject_id)
     limit = int_arg("limit", 100, low=1, high=1000)
     items = checkins_of(subject.id, limit)
-    audit("subject.checkins.read", actor_kind="officer", actor_id=api_officer().id, subject_id=subject.id)
+    audit(
+        "subject.checkins.read",
+        actor_kind="officer",
+        actor_id=api_officer().id,
+        subject_id=subject.id,
+    )
     db.session.commit()
     return jsonify(items=[c.to_dict() for c in items])

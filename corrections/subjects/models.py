@@ -112,7 +112,7 @@ class CheckinPlan(db.Model):
 
 
 class Zone(db.Model):
-    """An allowed area (stay inside the union) or an exclusion area (stay out): circle or polygon."""
+    """An allowed area (stay inside their union) or an exclusion area (stay out)."""
 
     __tablename__ = "zones"
     __table_args__ = (

@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 from pydantic import Discriminator, Field, ValidationInfo, field_validator
 
 from corrections.checkin.windows import parse_hhmm
-from corrections.phones import normalize_phone
 from corrections.i18n import N_
+from corrections.phones import normalize_phone
 from corrections.validation import Schema, text, union_tag
 
 Latitude = Annotated[float, Field(ge=-90, le=90)]
