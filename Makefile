@@ -30,8 +30,12 @@ format: venv
 	$(BIN)/ruff check --fix .
 
 i18n-extract: venv
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o corrections/translations/messages.pot .
-	$(BIN)/pybabel update -i corrections/translations/messages.pot -d corrections/translations --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ --no-location --sort-output \
+		-o corrections/translations/messages.pot .
+	$(BIN)/pybabel update -i corrections/translations/messages.pot -d corrections/translations \
+		--no-fuzzy-matching
+	$(BIN)/python tools/fill_en_catalog.py corrections/translations/en/LC_MESSAGES/messages.po
+	@echo "Now translate the new entries in corrections/translations/zh_CN/LC_MESSAGES/messages.po"
 
 i18n-compile: venv
 	$(BIN)/pybabel compile -d corrections/translations --statistics

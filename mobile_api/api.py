@@ -108,14 +108,6 @@ def post_checkin():
     except checkin.CheckinRejected as error:
         db.session.rollback()
         raise validation_error({error.field: error.translated()}) from None
-    if created:
-        audit(
-            "checkin.create",
-            actor_kind="subject",
-            actor_id=subject.id,
-            subject_id=subject.id,
-            detail={"checkin_id": row.id},
-        )
     db.session.commit()
     body = {"id": row.id, "status": row.status, "flags": list(row.flags or [])}
     return jsonify(body), 201 if created else 200

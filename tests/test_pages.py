@@ -88,6 +88,11 @@ def count(app, model) -> int:
         return db.session.scalar(select(func.count()).select_from(model))
 
 
+def officer_id(app, username: str) -> int:
+    with app.app_context():
+        return db.session.scalar(select(Officer.id).where(Officer.username == username))
+
+
 def audit_actions(app) -> list[str]:
     with app.app_context():
         return list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
@@ -512,11 +517,18 @@ def test_enrol_form_creates_the_subject_with_plan_and_zones(browser, county, app
         )
         assert polygon.kind == "exclusion" and len(polygon.polygon) == 4
         assert response.headers["Location"] == f"/subjects/{subject.id}"
-    assert "subject.create" in audit_actions(app)
+        entry = db.session.scalar(
+            select(AuditEntry).where(
+                AuditEntry.action == "subject.create", AuditEntry.subject_id == subject.id
+            )
+        )
+        audited = (entry.actor_kind, entry.actor_id)
+    assert audited == ("officer", officer_id(app, "li"))
 
 
 def test_enrol_form_with_mistakes_stores_nothing_and_names_each_field(browser, county, app):
     subjects_before = count(app, Subject)
+    enrolments_before = audit_actions(app).count("subject.create")
     login(browser, "li")
     response = post_form(
         browser,
@@ -539,7 +551,7 @@ def test_enrol_form_with_mistakes_stores_nothing_and_names_each_field(browser, c
     assert 'value="北纬24度"' in html and 'value="107.50"' in html  # what was typed stays
     assert not re.search(r'id="zones-0-l(at|on)-error"', html)  # the home's problem, named once
     assert count(app, Subject) == subjects_before
-    assert "subject.create" not in audit_actions(app)
+    assert audit_actions(app).count("subject.create") == enrolments_before
 
 
 def test_officer_cannot_enrol_into_another_office(browser, county, app):

@@ -69,21 +69,13 @@ def show(alert_id: int):
     return jsonify(services.alert_to_dict(alert, with_history=True))
 
 
-def _step(alert_id: int, action, audit_action: str, **kwargs):
+def _step(alert_id: int, action, **kwargs):
     alert = alert_in_scope(alert_id)
-    officer = api_officer()
     try:
-        action(alert, officer, clock.now(), **kwargs)
+        action(alert, api_officer(), clock.now(), **kwargs)
     except services.AlertConflict as conflict:
         db.session.rollback()
         raise ApiError(409, "conflict", str(conflict)) from None
-    audit(
-        audit_action,
-        actor_kind="officer",
-        actor_id=officer.id,
-        subject_id=alert.subject_id,
-        detail={"alert_id": alert.id},
-    )
     db.session.commit()
     return jsonify(services.alert_to_dict(alert, with_history=True))
 
@@ -92,14 +84,14 @@ def _step(alert_id: int, action, audit_action: str, **kwargs):
 @api_roles(*CASEWORK_ROLES)
 def acknowledge(alert_id: int):
     """Take ownership; 409 when another officer owns it."""
-    return _step(alert_id, services.acknowledge, "alert.ack")
+    return _step(alert_id, services.acknowledge)
 
 
 @bp.post("/alerts/<int:alert_id>/release")
 @api_roles(*CASEWORK_ROLES)
 def release(alert_id: int):
     """Give the alert back to the queue."""
-    return _step(alert_id, services.release, "alert.release")
+    return _step(alert_id, services.release)
 
 
 @bp.post("/alerts/<int:alert_id>/resolve")
@@ -108,7 +100,7 @@ def resolve(alert_id: int):
     """Close with a note saying what was done."""
     alert_in_scope(alert_id)
     data = parse_json(ResolveIn)
-    return _step(alert_id, services.close, "alert.resolve", to="resolved", note=data.note)
+    return _step(alert_id, services.close, to="resolved", note=data.note)
 
 
 @bp.post("/alerts/<int:alert_id>/dismiss")
@@ -117,4 +109,4 @@ def dismiss(alert_id: int):
     """Close as a false positive, with the reason."""
     alert_in_scope(alert_id)
     data = parse_json(DismissIn)
-    return _step(alert_id, services.close, "alert.dismiss", to="dismissed", note=data.reason)
+    return _step(alert_id, services.close, to="dismissed", note=data.reason)

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from corrections import clock
 from corrections.alerts.models import UNRESOLVED, Alert, AlertEvent
 from corrections.alerts.policy import severity_for
+from corrections.audit.services import record as audit
 from corrections.auth.models import Officer
 from corrections.extensions import db
 from corrections.masking import mask_name
@@ -71,70 +72,100 @@ def _bump(alert: Alert, evidence: dict, at: dt.datetime, occurrences: int) -> Al
     return alert
 
 
-def acknowledge(alert: Alert, officer: Officer, at: dt.datetime, note: str | None = None) -> Alert:
-    """Take ownership. Atomic: of two officers acknowledging at once exactly one wins."""
+def _step(
+    alert: Alert,
+    officer: Officer,
+    at: dt.datetime,
+    *,
+    where,
+    values: dict,
+    action: str,
+    note: str | None = None,
+) -> Alert:
+    """Move the alert with one conditional UPDATE (so racing officers cannot both win), then
+    record the step in its history and the audit log; AlertConflict when the condition failed."""
     result = db.session.execute(
         update(Alert)
-        .where(
-            Alert.id == alert.id,
-            Alert.status.in_(UNRESOLVED),
-            (Alert.owner_id.is_(None)) | (Alert.owner_id == officer.id),
-        )
-        .values(status="acknowledged", owner_id=officer.id)
+        .where(Alert.id == alert.id, *where)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         db.session.refresh(alert)
         raise AlertConflict(_conflict_message(alert))
     db.session.add(
-        AlertEvent(alert_id=alert.id, at=at, actor_id=officer.id, action="acknowledged", note=note)
+        AlertEvent(alert_id=alert.id, at=at, actor_id=officer.id, action=action, note=note)
+    )
+    audit(
+        AUDIT_ACTIONS[action],
+        actor_kind="officer",
+        actor_id=officer.id,
+        subject_id=alert.subject_id,
+        detail={"alert_id": alert.id},
     )
     db.session.refresh(alert)
     return alert
+
+
+#: History action → audit-log action.
+AUDIT_ACTIONS = {
+    "acknowledged": "alert.ack",
+    "released": "alert.release",
+    "resolved": "alert.resolve",
+    "dismissed": "alert.dismiss",
+}
+
+
+def _unresolved_and_free_or(officer: Officer):
+    return (
+        Alert.status.in_(UNRESOLVED),
+        (Alert.owner_id.is_(None)) | (Alert.owner_id == officer.id),
+    )
+
+
+def acknowledge(alert: Alert, officer: Officer, at: dt.datetime, note: str | None = None) -> Alert:
+    """Take ownership. Atomic: of two officers acknowledging at once exactly one wins."""
+    return _step(
+        alert,
+        officer,
+        at,
+        where=_unresolved_and_free_or(officer),
+        values={"status": "acknowledged", "owner_id": officer.id},
+        action="acknowledged",
+        note=note,
+    )
 
 
 def release(alert: Alert, officer: Officer, at: dt.datetime) -> Alert:
-    """Give up ownership; the alert goes back to the open queue."""
-    conditions = [Alert.id == alert.id, Alert.status == "acknowledged"]
+    """Give up ownership; the alert goes back to the open queue. An office officer may release
+    only their own; a supervisor or admin may release anyone's."""
+    where = [Alert.status == "acknowledged"]
     if officer.role == "officer":
-        conditions.append(Alert.owner_id == officer.id)
-    result = db.session.execute(
-        update(Alert)
-        .where(*conditions)
-        .values(status="open", owner_id=None)
-        .execution_options(synchronize_session=False)
+        where.append(Alert.owner_id == officer.id)
+    return _step(
+        alert,
+        officer,
+        at,
+        where=where,
+        values={"status": "open", "owner_id": None},
+        action="released",
     )
-    if result.rowcount != 1:
-        db.session.refresh(alert)
-        raise AlertConflict(_conflict_message(alert))
-    db.session.add(AlertEvent(alert_id=alert.id, at=at, actor_id=officer.id, action="released"))
-    db.session.refresh(alert)
-    return alert
 
 
 def close(alert: Alert, officer: Officer, at: dt.datetime, to: str, note: str) -> Alert:
     """Resolve (with a note) or dismiss as a false positive (with a reason). The owner, or anyone
     when nobody owns it, may close; an alert owned by another officer is a conflict."""
-    assert to in ("resolved", "dismissed")
-    result = db.session.execute(
-        update(Alert)
-        .where(
-            Alert.id == alert.id,
-            Alert.status.in_(UNRESOLVED),
-            (Alert.owner_id.is_(None)) | (Alert.owner_id == officer.id),
-        )
-        .values(status=to, owner_id=officer.id, closed_at=at)
-        .execution_options(synchronize_session=False)
+    if to not in ("resolved", "dismissed"):
+        raise ValueError(to)
+    return _step(
+        alert,
+        officer,
+        at,
+        where=_unresolved_and_free_or(officer),
+        values={"status": to, "owner_id": officer.id, "closed_at": at},
+        action=to,
+        note=note,
     )
-    if result.rowcount != 1:
-        db.session.refresh(alert)
-        raise AlertConflict(_conflict_message(alert))
-    action = "resolved" if to == "resolved" else "dismissed"
-    db.session.add(
-        AlertEvent(alert_id=alert.id, at=at, actor_id=officer.id, action=action, note=note)
-    )
-    db.session.refresh(alert)
-    return alert
 
 
 def _conflict_message(alert: Alert) -> str:

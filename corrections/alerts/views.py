@@ -212,7 +212,7 @@ def _detail(alert: Alert, resolve_form=None, dismiss_form=None, status: int = 20
     ), status
 
 
-def _step(alert: Alert, step, audit_action: str, done: str, **kwargs):
+def _step(alert: Alert, step, done: str, **kwargs):
     officer = current_user._get_current_object()
     try:
         step(alert, officer, clock.now(), **kwargs)
@@ -220,13 +220,6 @@ def _step(alert: Alert, step, audit_action: str, done: str, **kwargs):
         db.session.rollback()
         flash(gettext("Nothing was changed. %(reason)s", reason=str(conflict)), "error")
         return redirect(url_for(".show", alert_id=alert.id))
-    audit(
-        audit_action,
-        actor_kind="officer",
-        actor_id=officer.id,
-        subject_id=alert.subject_id,
-        detail={"alert_id": alert.id},
-    )
     db.session.commit()
     flash(done, "success")
     if alert.status in UNRESOLVED:
@@ -242,7 +235,6 @@ def acknowledge(alert_id: int):
     return _step(
         alert,
         services.acknowledge,
-        "alert.ack",
         gettext("You are now handling this alert. When you are done, resolve it with a note."),
     )
 
@@ -252,9 +244,7 @@ def acknowledge(alert_id: int):
 def release(alert_id: int):
     """Give the alert back to the open queue."""
     alert = alert_in_scope(alert_id)
-    return _step(
-        alert, services.release, "alert.release", gettext("The alert is back in the open queue.")
-    )
+    return _step(alert, services.release, gettext("The alert is back in the open queue."))
 
 
 @bp.post("/alerts/<int:alert_id>/resolve")
@@ -274,7 +264,7 @@ def resolve(alert_id: int):
     done = gettext(
         "Alert resolved: %(kind)s, %(name)s.", kind=kind_label(alert.kind), name=alert.subject.name
     )
-    return _step(alert, services.close, "alert.resolve", done, to="resolved", note=note)
+    return _step(alert, services.close, done, to="resolved", note=note)
 
 
 @bp.post("/alerts/<int:alert_id>/dismiss")
@@ -296,7 +286,7 @@ def dismiss(alert_id: int):
         kind=kind_label(alert.kind),
         name=alert.subject.name,
     )
-    return _step(alert, services.close, "alert.dismiss", done, to="dismissed", note=reason)
+    return _step(alert, services.close, done, to="dismissed", note=reason)
 
 
 def _validated_text(field, schema, key: str, required: str) -> str | None:

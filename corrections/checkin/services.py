@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from corrections import clock
 from corrections.alerts.services import raise_alert
+from corrections.audit.services import record as audit
 from corrections.checkin import rules, windows
 from corrections.checkin.models import WINDOW_KINDS, Checkin, CheckinWindow
 from corrections.extensions import db
@@ -145,6 +146,13 @@ def record_location_checkin(
     except IntegrityError:
         # The same retry raced us; the first one stored wins.
         return find_by_client_id(subject.id, report.client_id), False
+    audit(
+        "checkin.create",
+        actor_kind="subject",
+        actor_id=subject.id,
+        subject_id=subject.id,
+        detail={"checkin_id": checkin.id},
+    )
     for finding in findings:
         raise_alert(subject, finding.kind, {**finding.evidence, "checkin_id": checkin.id}, now)
     return checkin, True

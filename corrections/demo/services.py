@@ -19,7 +19,6 @@ from corrections.alerts import services as alerts
 from corrections.alerts.models import Alert
 from corrections.alerts.queries import alerts_query
 from corrections.alerts.sweep import run_sweep
-from corrections.audit.services import record as audit
 from corrections.auth.models import Officer
 from corrections.auth.services import create_officer
 from corrections.checkin.models import Checkin
@@ -179,15 +178,7 @@ def _create_offices_and_accounts() -> dict[int, Officer]:
 def _enrol(person: DemoSubject) -> Subject:
     payload = SubjectIn.from_plain(person.body)
     office = db.session.scalar(select(Office).where(Office.code == payload.office_code))
-    subject = enrol_subject(payload, office)
-    audit(
-        "subject.create",
-        actor_kind="system",
-        actor_id=None,
-        subject_id=subject.id,
-        detail={"source": "demo load"},
-    )
-    return subject
+    return enrol_subject(payload, office)
 
 
 def _go_live(first_day: dt.date, zone) -> None:
@@ -227,17 +218,7 @@ def _check_in(subject: Subject, planned: PlannedCheckin) -> None:
         recorded_at=planned.recorded_at,
         battery_pct=planned.battery_pct,
     )
-    checkin, created = record_location_checkin(
-        subject, report, kind="location", device_id=None, now=clock.now()
-    )
-    if created:
-        audit(
-            "checkin.create",
-            actor_kind="subject",
-            actor_id=subject.id,
-            subject_id=subject.id,
-            detail={"checkin_id": checkin.id},
-        )
+    record_location_checkin(subject, report, kind="location", device_id=None, now=clock.now())
 
 
 def _work_the_queue(
@@ -271,13 +252,6 @@ def _work_the_queue(
         ack_at = at + dt.timedelta(minutes=10 * steps[officer.id] + rng.randint(0, 9))
         clock.set_now(ack_at)
         alerts.acknowledge(alert, officer, ack_at)
-        audit(
-            "alert.ack",
-            actor_kind="officer",
-            actor_id=officer.id,
-            subject_id=alert.subject_id,
-            detail={"alert_id": alert.id},
-        )
         if roll >= 0.65:
             continue  # owned, still being looked into
         done_at = ack_at + dt.timedelta(minutes=rng.randint(15, 120))
@@ -286,23 +260,9 @@ def _work_the_queue(
             alerts.close(
                 alert, officer, done_at, "dismissed", rng.choice(data.DISMISS_REASONS[alert.kind])
             )
-            audit(
-                "alert.dismiss",
-                actor_kind="officer",
-                actor_id=officer.id,
-                subject_id=alert.subject_id,
-                detail={"alert_id": alert.id},
-            )
         else:
             notes = data.RESOLVE_NOTES.get(alert.kind, ("已核实处理。",))
             alerts.close(alert, officer, done_at, "resolved", rng.choice(notes))
-            audit(
-                "alert.resolve",
-                actor_kind="officer",
-                actor_id=officer.id,
-                subject_id=alert.subject_id,
-                detail={"alert_id": alert.id},
-            )
 
 
 def summary() -> dict:

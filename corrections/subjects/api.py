@@ -50,10 +50,9 @@ def enrol():
     if not in_scope(officer, office.id):
         raise ApiError(403, message=gettext("You may only enrol subjects in your own office."))
     try:
-        subject = services.enrol_subject(data, office)
+        subject = services.enrol_subject(data, office, enrolled_by=officer.id)
     except services.EnrolmentError as error:
         raise validation_error({error.field: error.translated()}) from None
-    audit("subject.create", actor_kind="officer", actor_id=officer.id, subject_id=subject.id)
     db.session.commit()
     return jsonify(services.subject_to_dict(subject, clock.local_today())), 201
 

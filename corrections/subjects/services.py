@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import Select, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from corrections.audit.services import record as audit
 from corrections.auth.services import hash_secret
 from corrections.checkin.windows import day_number, parse_hhmm
 from corrections.extensions import db
@@ -26,8 +27,9 @@ def office_by_code(code: str) -> Office | None:
     return db.session.scalar(select(Office).where(Office.code == code))
 
 
-def enrol_subject(data: SubjectIn, office: Office) -> Subject:
-    """Create the subject, their plan and zones in the current transaction."""
+def enrol_subject(data: SubjectIn, office: Office, enrolled_by: int | None = None) -> Subject:
+    """Create the subject, their plan and zones in the current transaction, and audit it
+    (`enrolled_by` is the officer's id; None means the system, e.g. the demo loader)."""
     if _phone_taken(data.phone):
         raise EnrolmentError("phone", PHONE_TAKEN)
     subject = Subject(
@@ -60,6 +62,12 @@ def enrol_subject(data: SubjectIn, office: Office) -> Subject:
         if _phone_taken(data.phone):
             raise EnrolmentError("phone", PHONE_TAKEN) from None
         raise
+    audit(
+        "subject.create",
+        actor_kind="officer" if enrolled_by is not None else "system",
+        actor_id=enrolled_by,
+        subject_id=subject.id,
+    )
     return subject
 
 

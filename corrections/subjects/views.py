@@ -218,7 +218,9 @@ def new():
             errors["office_code"] = gettext("You may only enrol subjects in your own office.")
         else:
             try:
-                subject = services.enrol_subject(enrolment.data, office)
+                subject = services.enrol_subject(
+                    enrolment.data, office, enrolled_by=current_user.id
+                )
             except services.EnrolmentError as error:
                 db.session.rollback()
                 errors[_form_field(error.field)] = error.translated()
@@ -229,7 +231,6 @@ def new():
     if subject is None:
         summary = put_errors(form, errors)
         return render_template("subjects/new.html", form=form, summary=summary), 422
-    audit("subject.create", actor_kind="officer", actor_id=current_user.id, subject_id=subject.id)
     db.session.commit()
     flash(gettext("%(name)s is enrolled.", name=subject.name), "success")
     return redirect(url_for(".show", subject_id=subject.id))

@@ -1,0 +1,100 @@
+"""Chinese and English catalogues are complete, match the source, and are what the pages show."""
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.frontend import CommandLineInterface
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = ROOT / "corrections" / "translations"
+#: Catalogue directories; Babel names Chinese zh_Hans_CN, which is what "zh_CN" parses to.
+LOCALES = ("zh_Hans_CN", "en")
+PLACEHOLDER = re.compile(r"%\(\w+\)[sdrf]")
+
+
+def catalogue(locale: str):
+    with open(TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po", "rb") as f:
+        return read_po(f, locale=locale)
+
+
+def ids(catalog) -> set:
+    return {m.id for m in catalog if m.id}
+
+
+@pytest.fixture(scope="module")
+def source_ids(tmp_path_factory) -> set:
+    """Every translatable string in the source, extracted afresh."""
+    pot = tmp_path_factory.mktemp("i18n") / "messages.pot"
+    CommandLineInterface().run(
+        [
+            "pybabel",
+            "-q",
+            "extract",
+            "-F",
+            str(ROOT / "babel.cfg"),
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "-k",
+            "N_",
+            "-o",
+            str(pot),
+            str(ROOT),
+        ]
+    )
+    with open(pot, "rb") as f:
+        return ids(read_po(f))
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_source_string_is_in_the_catalogue(locale, source_ids):
+    missing = source_ids - ids(catalogue(locale))
+    assert not missing, f"run `make i18n` and translate: {sorted(map(str, missing))[:10]}"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_entry_is_translated_with_the_same_placeholders(locale):
+    for message in catalogue(locale):
+        if not message.id:
+            continue
+        sources = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert all(strings), f"untranslated in {locale}: {message.id!r}"
+        # A singular form may leave the count out ("Every day"); nothing may be invented or lost.
+        wanted = set(PLACEHOLDER.findall(sources[-1]))
+        for string in strings:
+            assert set(PLACEHOLDER.findall(string)) <= wanted, (locale, message.id, string)
+        assert set(PLACEHOLDER.findall(strings[-1])) == wanted, (locale, message.id)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_compiled_catalogue_matches_the_po_file(locale):
+    with open(TRANSLATIONS / locale / "LC_MESSAGES" / "messages.mo", "rb") as f:
+        compiled = {_key(m.id): _key(m.string) for m in read_mo(f) if m.id}
+    written = {_key(m.id): _key(m.string) for m in catalogue(locale) if m.id}
+    assert compiled == written, "run `make i18n-compile`"
+
+
+def _key(value):
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
+def test_pages_are_chinese_by_default_and_english_on_request(client):
+    chinese = client.get("/login").get_data(as_text=True)
+    assert "登录" in chinese and 'lang="zh-CN"' in chinese
+    client.set_cookie("lang", "en")
+    english = client.get("/login").get_data(as_text=True)
+    assert "Sign in" in english and "登录" not in english
+
+
+def test_api_errors_follow_the_language_too(client):
+    body = client.post("/api/v1/auth/token", json={"username": "x"}).get_json()
+    chinese = body["error"]["fields"]["password"]
+    client.set_cookie("lang", "en")
+    body = client.post("/api/v1/auth/token", json={"username": "x"}).get_json()
+    assert body["error"]["fields"]["password"] == "is required"
+    assert chinese != "is required" and re.search(r"[\u4e00-\u9fff]", chinese)
