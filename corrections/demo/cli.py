@@ -47,9 +47,16 @@ def _progress(items, length: int, label: str):
 )
 def load(if_empty: bool, n_subjects: int, days: int, seed: int) -> None:
     """Load a fictional county: 14 offices, demo accounts, synthetic subjects and a few days of
-    check-ins and alerts. Refuses when the demo county is already loaded."""
+    check-ins and alerts. Loading it again does nothing (like the sweep, it is safe to repeat);
+    it refuses only when other data would collide with it."""
     if if_empty and services.any_office():
         click.echo("demo load: the database already holds offices; nothing loaded.")
+        return
+    present = services.demo_present()
+    if present is not None:
+        click.echo(
+            f"demo load: the demo county is already loaded (office {present}); nothing loaded."
+        )
         return
     if os.environ.get("APP_ENV") == "production":
         raise click.ClickException(
