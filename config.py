@@ -53,7 +53,7 @@ class Config:
     # recorded_at may run ahead of the server clock by this much (phone clocks drift)...
     CHECKIN_MAX_FUTURE_SECONDS = _int("CHECKIN_MAX_FUTURE_SECONDS", 300)
     # ...and may lag behind by this much (a phone offline for a few days uploads later).
-    CHECKIN_MAX_AGE_HOURS = _int("CHECKIN_MAX_AGE_HOURS", 72)
+    CHECKIN_MAX_AGE_HOURS = _int("CHECKIN_MAX_AGE_HOURS", 7 * 24)
 
     IMPOSSIBLE_TRAVEL_KMH = float(os.environ.get("IMPOSSIBLE_TRAVEL_KMH", 300))
     GEOFENCE_CONFIRM_FIXES = _int("GEOFENCE_CONFIRM_FIXES", 3)

@@ -5,19 +5,24 @@ from __future__ import annotations
 import phonenumbers
 
 DEFAULT_REGION = "CN"
+#: Chinese mobiles have 11 national digits, landlines with their area code 10 to 11.
+MIN_NATIONAL_DIGITS = 8
 
 
 def normalize_phone(raw: str, *, strict: bool = False) -> str | None:
     """'138 0000 0000' or '+86 13800000000' → '+8613800000000'; None when it is no phone number.
 
-    `strict` also refuses numbers of a plausible length that no carrier assigns (enrolment);
-    matching an incoming number against the registered ones needs only the normal form."""
+    `strict` (enrolment) also refuses numbers too short to reach a phone: fewer than
+    MIN_NATIONAL_DIGITS national digits ("12345" would otherwise become +8612345). It does not
+    ask whether a carrier assigned the number: test and reserved ranges (+1 555 01xx, new
+    Chinese prefixes the library does not know yet) must still enrol. Matching an incoming number
+    against the registered ones needs only the normal form."""
     try:
         number = phonenumbers.parse(raw, DEFAULT_REGION)
     except phonenumbers.NumberParseException:
         return None
     if not phonenumbers.is_possible_number(number):
         return None
-    if strict and not phonenumbers.is_valid_number(number):
+    if strict and len(phonenumbers.national_significant_number(number)) < MIN_NATIONAL_DIGITS:
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

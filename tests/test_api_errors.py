@@ -10,6 +10,7 @@ import threading
 
 import pytest
 
+from config import TestingConfig
 from tests.api_support import DELETE, assert_error, mutate, post_raw, row_counts
 from tests.factories import PASSWORD, SEAT, phone_login, subject_body
 
@@ -180,7 +181,8 @@ def test_json_with_a_charset_is_still_json(env):
 # --- field by field ------------------------------------------------------------------------
 
 FUTURE = NOW + dt.timedelta(minutes=5, seconds=1)
-TOO_OLD = NOW - dt.timedelta(hours=72, seconds=1)
+MAX_AGE_HOURS = TestingConfig.CHECKIN_MAX_AGE_HOURS
+TOO_OLD = NOW - dt.timedelta(hours=MAX_AGE_HOURS, seconds=1)
 
 FIELD_CASES = [
     # POST /api/v1/auth/token
@@ -472,7 +474,7 @@ def test_no_junk_in_any_field_causes_a_server_error(env, name, value):
     "recorded_at",
     [
         iso(NOW + dt.timedelta(minutes=5)),
-        iso(NOW - dt.timedelta(hours=72) + dt.timedelta(seconds=1)),
+        iso(NOW - dt.timedelta(hours=MAX_AGE_HOURS) + dt.timedelta(seconds=1)),
         "2026-11-28T09:59:00+08:00",
         "2026-11-28T09:59:00.123456+08:00",
     ],
@@ -490,7 +492,7 @@ def test_the_age_limit_follows_the_configuration(env, app):
     try:
         send_rejected(env, "checkin", {**body, "recorded_at": old}, 422, field="recorded_at")
     finally:
-        app.config["CHECKIN_MAX_AGE_HOURS"] = 72
+        app.config["CHECKIN_MAX_AGE_HOURS"] = MAX_AGE_HOURS
     assert (
         env.client.post(path, json={**body, "recorded_at": old}, headers=headers).status_code == 201
     )

@@ -312,3 +312,9 @@ def test_a_refused_read_or_enrolment_is_not_audited(app, client, county, roster)
     assert_error(enrol(client, county["li"], office_code="T02"), 403)
     assert audit_rows(app, "subject.read") == []
     assert len(audit_rows(app, "subject.create")) == created_before
+
+
+@pytest.mark.parametrize("phone", ["+15555550100", "+8614000000000", "020-12345678"])
+def test_reserved_and_landline_numbers_enrol(client, admin, phone):
+    response = client.post("/api/v1/subjects", json=subject_body(phone=phone), headers=admin)
+    assert response.status_code == 201, response.get_json()
