@@ -18,6 +18,15 @@ def _persistent_dev_secret() -> str:
     return path.read_text().strip()
 
 
+def database_url(value: str) -> str:
+    """Name the psycopg (3) driver when a PostgreSQL URL names none: plain postgresql:// and
+    postgres:// would otherwise ask SQLAlchemy for psycopg2, which is not installed."""
+    for prefix in ("postgresql://", "postgres://"):
+        if value.startswith(prefix):
+            return "postgresql+psycopg://" + value[len(prefix) :]
+    return value
+
+
 def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
@@ -25,8 +34,8 @@ def _int(name: str, default: int) -> int:
 class Config:
     """Settings shared by every environment; each may be overridden from the environment."""
 
-    SQLALCHEMY_DATABASE_URI = os.environ.get(
-        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'corrections.sqlite3'}"
+    SQLALCHEMY_DATABASE_URI = database_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'corrections.sqlite3'}")
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SECRET_KEY = os.environ.get("SECRET_KEY")
@@ -77,7 +86,7 @@ class TestingConfig(Config):
 
     TESTING = True
     SECRET_KEY = "test-secret-key"
-    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
     WTF_CSRF_ENABLED = True
     # The hashing cost is not what the tests test (cf. cookiecutter-flask's BCRYPT_LOG_ROUNDS = 4).
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"

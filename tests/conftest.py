@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
+import config
 from config import TestingConfig
 from corrections import clock, create_app
 from corrections.extensions import db
@@ -27,7 +28,7 @@ DEFAULT_NOW = dt.datetime(2026, 11, 28, 2, 0, tzinfo=dt.UTC)
 def _database_url(tmp_dir: str) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
-        return url
+        return config.database_url(url)
     return f"sqlite:///{tmp_dir}/test.sqlite3"
 
 

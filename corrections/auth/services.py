@@ -67,7 +67,7 @@ def create_officer(
         username=username,
         password_hash=hash_secret(password),
         role=role,
-        office=office if role == "officer" else office,
+        office=office,
     )
     try:
         with db.session.begin_nested():
