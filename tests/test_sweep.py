@@ -134,18 +134,26 @@ def test_subject_entered_late_gets_windows_from_supervision_start(app, world):
     assert alert.occurrences == 18
 
 
-def test_windows_only_within_supervision_last_day_included(app, world):
+def test_windows_due_from_the_first_day_up_to_but_not_on_the_last(app, world):
+    # CONTRACT: a window is due when it starts on or after supervision_start and ends before
+    # supervision_end; the last day (release) has none.
     subject = daily(world, supervision_start="2026-11-24", supervision_end="2026-11-26")
     pending = daily(world, supervision_start="2026-12-01")
     sweep(app, "2026-11-28T21:00:00+08:00")
     alerts = missed_alerts(app)
-    assert [(a.subject_id, a.occurrences) for a in alerts] == [(subject, 3)]
+    assert [(a.subject_id, a.occurrences) for a in alerts] == [(subject, 2)]  # the 24th and 25th
     assert pending not in [a.subject_id for a in alerts]
 
 
-def test_window_crossing_midnight_on_last_day_is_not_due(app, world):
+def test_supervision_of_one_day_has_no_window(app, world):
+    daily(world, supervision_start="2026-11-26", supervision_end="2026-11-26")
+    sweep(app, "2026-11-28T21:00:00+08:00")
+    assert missed_alerts(app) == []
+
+
+def test_window_crossing_into_the_last_day_is_not_due(app, world):
     subject = world.subject(
-        supervision_start="2026-11-26",
+        supervision_start="2026-11-25",
         supervision_end="2026-11-27",
         checkin={"every_days": 1, "window_start": "22:00", "window_end": "01:00"},
     )["id"]
@@ -154,7 +162,8 @@ def test_window_crossing_midnight_on_last_day_is_not_due(app, world):
         starts = db.session.scalars(
             select(CheckinWindow.starts_at).where(CheckinWindow.subject_id == subject)
         ).all()
-    assert starts == [utc("2026-11-26T22:00:00+08:00")]
+    # The 25th's window ends at 01:00 on the 26th; the 26th's would end on the 27th, the last day.
+    assert starts == [utc("2026-11-25T22:00:00+08:00")]
 
 
 def test_every_three_days(app, world):

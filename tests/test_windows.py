@@ -8,10 +8,10 @@ import pytest
 from corrections.checkin.windows import (
     WindowShape,
     day_number,
+    due_period,
     is_window_day,
     next_window,
     parse_hhmm,
-    supervision_bounds,
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -57,7 +57,7 @@ def test_every_n_days_from_anchor():
 def test_next_window_is_the_open_one_then_the_following():
     shape = WindowShape(1, 8 * 60, 20 * 60)
     anchor = day_number(dt.date(2026, 11, 20))
-    bounds = supervision_bounds(dt.date(2026, 11, 20), dt.date(2026, 12, 31), SHANGHAI)
+    bounds = due_period(dt.date(2026, 11, 20), dt.date(2026, 12, 31), SHANGHAI)
     during = dt.datetime(2026, 11, 28, 3, 0, tzinfo=UTC)  # 11:00 local
     assert next_window(shape, anchor, bounds, during, SHANGHAI)[0] == dt.datetime(
         2026, 11, 28, 0, 0, tzinfo=UTC
@@ -71,10 +71,22 @@ def test_next_window_is_the_open_one_then_the_following():
 def test_next_window_none_after_supervision_and_first_before_it():
     shape = WindowShape(7, 9 * 60, 17 * 60)
     anchor = day_number(dt.date(2026, 12, 10))
-    bounds = supervision_bounds(dt.date(2026, 12, 10), dt.date(2026, 12, 20), SHANGHAI)
+    bounds = due_period(dt.date(2026, 12, 10), dt.date(2026, 12, 20), SHANGHAI)
     before = dt.datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
     assert next_window(shape, anchor, bounds, before, SHANGHAI)[0] == dt.datetime(
         2026, 12, 10, 1, 0, tzinfo=UTC
     )
     after = dt.datetime(2026, 12, 21, 2, 0, tzinfo=UTC)
     assert next_window(shape, anchor, bounds, after, SHANGHAI) is None
+
+
+def test_no_next_window_on_the_last_day_of_supervision():
+    shape = WindowShape(1, 8 * 60, 20 * 60)
+    anchor = day_number(dt.date(2026, 11, 20))
+    bounds = due_period(dt.date(2026, 11, 20), dt.date(2026, 11, 29), SHANGHAI)
+    evening = dt.datetime(2026, 11, 28, 13, 0, tzinfo=UTC)  # 21:00 on the 28th
+    assert next_window(shape, anchor, bounds, evening, SHANGHAI) is None
+    morning = dt.datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
+    assert next_window(shape, anchor, bounds, morning, SHANGHAI)[0] == dt.datetime(
+        2026, 11, 28, 0, 0, tzinfo=UTC
+    )

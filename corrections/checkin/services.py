@@ -177,7 +177,7 @@ def next_window_for(subject: Subject, after: dt.datetime) -> tuple[dt.datetime, 
         return None
     zone = clock.local_zone()
     shape = windows.WindowShape(plan.every_days, plan.window_start_min, plan.window_end_min)
-    bounds = windows.supervision_bounds(subject.supervision_start, subject.supervision_end, zone)
+    bounds = windows.due_period(subject.supervision_start, subject.supervision_end, zone)
     return windows.next_window(shape, plan.anchor_day, bounds, after, zone)
 
 
@@ -245,9 +245,9 @@ def lay_out_windows(now: dt.datetime) -> int:
 
 def _insert_windows_of_day(shape, day, starts_at, ends_at, which) -> int:
     number = windows.day_number(day)
-    last_day_ok = (
-        Subject.supervision_end > day if shape.crosses_midnight else Subject.supervision_end >= day
-    )
+    # The window must end before local midnight of supervision_end (windows.due_period).
+    end_day = day + dt.timedelta(days=1) if shape.crosses_midnight else day
+    ends_before_the_last_day = Subject.supervision_end > end_day
     rows = (
         select(CheckinPlan.subject_id, _bind(starts_at), _bind(ends_at))
         .join(Subject, Subject.id == CheckinPlan.subject_id)
@@ -259,7 +259,7 @@ def _insert_windows_of_day(shape, day, starts_at, ends_at, which) -> int:
             CheckinPlan.anchor_day <= number,
             (number - CheckinPlan.anchor_day) % CheckinPlan.every_days == 0,
             Subject.supervision_start <= day,
-            last_day_ok,
+            ends_before_the_last_day,
         )
     )
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite

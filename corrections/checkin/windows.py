@@ -56,13 +56,14 @@ def _local(day: dt.date, minutes: int, zone: ZoneInfo) -> dt.datetime:
     return naive.replace(tzinfo=zone)
 
 
-def supervision_bounds(
-    start: dt.date, end: dt.date, zone: ZoneInfo
-) -> tuple[dt.datetime, dt.datetime]:
-    """Supervision as UTC instants: local midnight on the first day to the one after the last."""
+def due_period(start: dt.date, end: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    """The instants between which check-in windows are due, UTC: a window is due when it starts on
+    or after local midnight of `supervision_start` and ends before local midnight of
+    `supervision_end` (CONTRACT). So no window is due on the last day: the day of release, when
+    the subject reports to the office in person."""
     first = dt.datetime.combine(start, dt.time(0), tzinfo=zone)
-    after = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
-    return first.astimezone(dt.UTC), after.astimezone(dt.UTC)
+    last = dt.datetime.combine(end, dt.time(0), tzinfo=zone)
+    return first.astimezone(dt.UTC), last.astimezone(dt.UTC)
 
 
 def is_window_day(day: dt.date, anchor_day: int, every_days: int) -> bool:
@@ -84,7 +85,7 @@ def next_window(
     for _ in range(shape.every_days + 3):
         if is_window_day(day, anchor_day, shape.every_days):
             start, end = shape.bounds(day, zone)
-            if end > after and start >= begin and end <= finish:
+            if end > after and start >= begin and end < finish:
                 return start, end
             if start >= finish:
                 return None

@@ -40,7 +40,8 @@ class Subject(db.Model):
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
     category: Mapped[str] = mapped_column(String(16))
     level: Mapped[str] = mapped_column(String(16))
-    #: First and last day of supervision (local dates, both included).
+    #: First and last day of supervision (local dates, both in it). Check-in windows are due
+    #: from the first day up to the day before the last (see checkin.windows.due_period).
     supervision_start: Mapped[dt.date] = mapped_column(Date, index=True)
     supervision_end: Mapped[dt.date] = mapped_column(Date, index=True)
     #: 18-character resident ID; never shown unmasked.
