@@ -69,6 +69,10 @@ class Config:
     SIGNAL_LOST_HOURS = _int("SIGNAL_LOST_HOURS", 6)
     SWEEP_INTERVAL_SECONDS = _int("SWEEP_INTERVAL_SECONDS", 60)
 
+    #: How many reverse proxies stand in front (X-Forwarded-For/-Proto/-Host are trusted from
+    #: that many hops). 0: none trusted, so a client cannot forge its address in the audit log.
+    PROXY_COUNT = _int("PROXY_COUNT", 0)
+
     TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID")
     TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN")
     TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask, request
 from flask_babel import get_locale
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from config import INSTANCE_DIR, Config, config_from_env
@@ -23,6 +24,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    register_proxy(app)
     register_extensions(app)
     register_url_converters(app)
     register_blueprints(app)
@@ -37,6 +39,13 @@ def select_locale() -> str:
     """Chinese unless the person chose English (the `lang` cookie set from the page footer)."""
     choice = request.cookies.get("lang") if request else None
     return choice if choice in ("zh_CN", "en") else "zh_CN"
+
+
+def register_proxy(app: Flask) -> None:
+    """Behind PROXY_COUNT reverse proxies, take the client's address and scheme from them."""
+    hops = app.config["PROXY_COUNT"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def register_extensions(app: Flask) -> None:
