@@ -27,6 +27,11 @@ class Office(db.Model):
     lon: Mapped[float]
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)
 
+    @property
+    def choice(self) -> tuple[str, str]:
+        """(code, name): the office as an option of a filter."""
+        return self.code, self.name
+
     def to_dict(self) -> dict:
         """The office as the API shows it."""
         return {
