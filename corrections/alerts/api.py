@@ -69,8 +69,7 @@ def show(alert_id: int):
     return jsonify(services.alert_to_dict(alert, with_history=True))
 
 
-def _step(alert_id: int, action, **kwargs):
-    alert = alert_in_scope(alert_id)
+def _step(alert: Alert, action, **kwargs):
     try:
         action(alert, api_officer(), clock.now(), **kwargs)
     except services.AlertConflict as conflict:
@@ -84,29 +83,29 @@ def _step(alert_id: int, action, **kwargs):
 @api_roles(*CASEWORK_ROLES)
 def acknowledge(alert_id: int):
     """Take ownership; 409 when another officer owns it."""
-    return _step(alert_id, services.acknowledge)
+    return _step(alert_in_scope(alert_id), services.acknowledge)
 
 
 @bp.post("/alerts/<int:alert_id>/release")
 @api_roles(*CASEWORK_ROLES)
 def release(alert_id: int):
     """Give the alert back to the queue."""
-    return _step(alert_id, services.release)
+    return _step(alert_in_scope(alert_id), services.release)
 
 
 @bp.post("/alerts/<int:alert_id>/resolve")
 @api_roles(*CASEWORK_ROLES)
 def resolve(alert_id: int):
     """Close with a note saying what was done."""
-    alert_in_scope(alert_id)
+    alert = alert_in_scope(alert_id)  # 404 before the body is read
     data = parse_json(ResolveIn)
-    return _step(alert_id, services.close, to="resolved", note=data.note)
+    return _step(alert, services.close, to="resolved", note=data.note)
 
 
 @bp.post("/alerts/<int:alert_id>/dismiss")
 @api_roles(*CASEWORK_ROLES)
 def dismiss(alert_id: int):
     """Close as a false positive, with the reason."""
-    alert_in_scope(alert_id)
+    alert = alert_in_scope(alert_id)  # 404 before the body is read
     data = parse_json(DismissIn)
-    return _step(alert_id, services.close, to="dismissed", note=data.reason)
+    return _step(alert, services.close, to="dismissed", note=data.reason)

@@ -173,8 +173,3 @@ def forget_failure(failure_id: int) -> None:
 def clear_failures(key: str) -> None:
     """Forget failures after a successful login."""
     db.session.execute(delete(LoginFailure).where(LoginFailure.key == key))
-
-
-def count_officers() -> int:
-    """How many accounts exist."""
-    return db.session.scalar(select(func.count(Officer.id))) or 0
