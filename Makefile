@@ -35,7 +35,7 @@ i18n-extract: venv
 	$(BIN)/pybabel update -i corrections/translations/messages.pot -d corrections/translations \
 		--no-fuzzy-matching
 	$(BIN)/python tools/fill_en_catalog.py corrections/translations/en/LC_MESSAGES/messages.po
-	@echo "Now translate the new entries in corrections/translations/zh_CN/LC_MESSAGES/messages.po"
+	@echo "Now translate the new entries in corrections/translations/zh_Hans_CN/LC_MESSAGES/messages.po (tools/translate.py fills them from a JSON file)"
 
 i18n-compile: venv
 	$(BIN)/pybabel compile -d corrections/translations --statistics

@@ -65,9 +65,28 @@ class Config:
     CHECKIN_MAX_AGE_HOURS = _int("CHECKIN_MAX_AGE_HOURS", 7 * 24)
 
     IMPOSSIBLE_TRAVEL_KMH = float(os.environ.get("IMPOSSIBLE_TRAVEL_KMH", 300))
+    #: A claimed accuracy above this (metres) counts as this in the zone and travel rules: a
+    #: phone cannot switch the geofence off by claiming a huge circle. 2 km is coarser than any
+    #: fix a phone reports from satellites, Wi-Fi or a cell tower in a town.
+    ACCURACY_CEILING_M = float(os.environ.get("ACCURACY_CEILING_M", 2000))
+    #: A window is judged this long after it ends, so a check-in sent at the last minute over a
+    #: slow network is in before the sweep looks.
+    CHECKIN_GRACE_MINUTES = _int("CHECKIN_GRACE_MINUTES", 15)
     GEOFENCE_CONFIRM_FIXES = _int("GEOFENCE_CONFIRM_FIXES", 3)
     SIGNAL_LOST_HOURS = _int("SIGNAL_LOST_HOURS", 6)
     SWEEP_INTERVAL_SECONDS = _int("SWEEP_INTERVAL_SECONDS", 60)
+    #: How many subjects' windows one transaction of the sweep judges.
+    SWEEP_BATCH_SIZE = _int("SWEEP_BATCH_SIZE", 50_000)
+    #: Officers are warned when the last successful sweep is older than this.
+    SWEEP_STALE_AFTER_SECONDS = _int("SWEEP_STALE_AFTER_SECONDS", 300)
+    #: After this many sweeps in a row fail, the scheduler process exits non-zero (so systemd
+    #: restarts it and the operator's monitoring sees it).
+    SCHEDULER_MAX_FAILURES = _int("SCHEDULER_MAX_FAILURES", 5)
+    #: How often the scheduler records that it is alive, and when /healthz calls it silent.
+    SCHEDULER_HEARTBEAT_SECONDS = _int("SCHEDULER_HEARTBEAT_SECONDS", 30)
+    SCHEDULER_STALE_AFTER_SECONDS = _int("SCHEDULER_STALE_AFTER_SECONDS", 120)
+    #: Records of job runs are kept this many days.
+    JOB_RUN_RETENTION_DAYS = _int("JOB_RUN_RETENTION_DAYS", 30)
 
     #: How many reverse proxies stand in front (X-Forwarded-For/-Proto/-Host are trusted from
     #: that many hops). 0: none trusted, so a client cannot forge its address in the audit log.
@@ -82,12 +101,14 @@ class Config:
 class DevelopmentConfig(Config):
     """Local development: embedded SQLite, a secret kept under instance/."""
 
+    APP_ENV = "development"
     SECRET_KEY = Config.SECRET_KEY or _persistent_dev_secret()
 
 
 class TestingConfig(Config):
     """The test suite: TEST_DATABASE_URL selects PostgreSQL, else a throwaway SQLite file."""
 
+    APP_ENV = "testing"
     TESTING = True
     SECRET_KEY = "test-secret-key"
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
@@ -99,6 +120,7 @@ class TestingConfig(Config):
 class ProductionConfig(Config):
     """Production: PostgreSQL via DATABASE_URL; SECRET_KEY must come from the environment."""
 
+    APP_ENV = "production"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
 

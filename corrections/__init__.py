@@ -25,6 +25,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     register_proxy(app)
+    register_features()
     register_extensions(app)
     register_url_converters(app)
     register_blueprints(app)
@@ -46,6 +47,13 @@ def register_proxy(app: Flask) -> None:
     hops = app.config["PROXY_COUNT"]
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def register_features() -> None:
+    """Hand every feature's alert kinds and concerns to the queue (corrections.features)."""
+    from corrections import features
+
+    features.install()
 
 
 def register_extensions(app: Flask) -> None:
@@ -85,21 +93,23 @@ def register_url_converters(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Every surface: pages, /api/v1, /mobile/v1. The one place that imports mobile_api."""
+    from corrections import health
     from corrections.alerts import api as alerts_api
     from corrections.alerts import views as alerts_views
     from corrections.auth import api as auth_api
     from corrections.auth import views as auth_views
+    from corrections.casefile import api as casefile_api
+    from corrections.casefile import views as casefile_views
     from corrections.offices import api as offices_api
-    from corrections.subjects import api as subjects_api
-    from corrections.subjects import views as subjects_views
     from mobile_api import bp as mobile_bp
 
-    for module in (auth_api, offices_api, subjects_api, alerts_api):
+    for module in (auth_api, offices_api, casefile_api, alerts_api):
         csrf.exempt(module.bp)  # token clients; session calls are checked in api_officer()
         app.register_blueprint(module.bp)
     csrf.exempt(mobile_bp)
     app.register_blueprint(mobile_bp)
-    for module in (auth_views, subjects_views, alerts_views):
+    app.register_blueprint(health.bp)
+    for module in (auth_views, casefile_views, alerts_views):
         app.register_blueprint(module.bp)
 
 
@@ -127,17 +137,17 @@ def register_security_headers(app: Flask) -> None:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.path.startswith(("/api/", "/mobile/")):
+        if request.path.startswith(("/api/", "/mobile/", "/healthz")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
 
 def register_commands(app: Flask) -> None:
     """`flask officers|alerts|scheduler|demo ...`."""
-    from corrections.alerts.cli import alerts_cli
     from corrections.auth.cli import officers_cli
     from corrections.demo.cli import demo_cli
     from corrections.scheduler import scheduler_cli
+    from corrections.sweep import alerts_cli
 
     for group in (officers_cli, alerts_cli, scheduler_cli, demo_cli):
         app.cli.add_command(group)

@@ -26,6 +26,11 @@ class Schema(BaseModel):
         return cls.model_validate_json(json.dumps(data), strict=True)
 
 
+#: Degrees, WGS 84 (the rules and the database never hold GCJ-02 or BD-09 coordinates).
+Latitude = Annotated[float, Field(ge=-90, le=90, description="degrees, WGS 84")]
+Longitude = Annotated[float, Field(ge=-180, le=180, description="degrees, WGS 84")]
+
+
 def _not_blank(value: str) -> str:
     value = value.strip()
     if not value:

@@ -4,26 +4,40 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, current_app, g, jsonify
+from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import gettext
 
 from corrections import clock
-from corrections.alerts.services import raise_alert
+from corrections.actors import Actor
 from corrections.api import int_arg
 from corrections.audit.services import record as audit
-from corrections.auth import services as auth_services
 from corrections.auth import throttle
+from corrections.checkin import plans
 from corrections.checkin import services as checkin
+from corrections.checkin.settings import current as checkin_settings
 from corrections.errors import ApiError, validation_error
 from corrections.extensions import db
 from corrections.phones import normalize_phone
+from corrections.subjects import services as subjects
 from corrections.subjects.models import Subject
 from corrections.validation import parse_json
+from corrections.zones.services import zones_of
 from mobile_api.auth import subject_required
+from mobile_api.errors import not_in_supervision
 from mobile_api.openapi import ROUTES, document, route
 from mobile_api.schemas import CheckinIn, CheckinOut, LoginIn, LoginOut
 
 bp = Blueprint("mobile_api", __name__, url_prefix="/mobile/v1")
+
+
+def _actor() -> Actor:
+    return Actor.subject(g.subject.id, request.remote_addr)
+
+
+def _window(window) -> dict | None:
+    if window is None:
+        return None
+    return {"start": clock.isoformat(window.start), "end": clock.isoformat(window.end)}
 
 
 @bp.post("/auth/login")
@@ -32,47 +46,45 @@ def login():
     """Log the phone in with the subject's number and PIN."""
     data = parse_json(LoginIn)
     now = clock.now()
-    phone = normalize_phone(data.phone) or data.phone
-    key = f"phone:{phone}"
+    key = f"phone:{normalize_phone(data.phone) or data.phone}"
     throttle.attempt(key, now)
-    subject = db.session.query(Subject).filter_by(phone=phone).one_or_none()
-    if not auth_services.check_secret(subject.pin_hash if subject else None, data.pin):
-        raise ApiError(401, "invalid_credentials", gettext("Wrong phone number or PIN."))
-    throttle.succeeded(key)
-    if subject.device_id is not None and subject.device_id != data.device_id:
-        raise_alert(
-            subject,
-            "device_change",
-            {"previous_device_id": subject.device_id, "device_id": data.device_id},
-            now,
+    try:
+        session = subjects.phone_login(
+            data.phone,
+            data.pin,
+            data.device_id,
+            now=now,
+            today=clock.local_today(),
+            ip=request.remote_addr,
+            lifetime=dt.timedelta(days=current_app.config["MOBILE_TOKEN_DAYS"]),
         )
-    subject.device_id = data.device_id
-    token, row = auth_services.issue_token(
-        now=now,
-        lifetime=dt.timedelta(days=current_app.config["MOBILE_TOKEN_DAYS"]),
-        subject_id=subject.id,
-        device_id=data.device_id,
-    )
-    audit(
-        "subject.login",
-        actor_kind="subject",
-        actor_id=subject.id,
-        subject_id=subject.id,
-        detail={"device_id": data.device_id},
-    )
+    except subjects.WrongSecret:
+        raise ApiError(401, "invalid_credentials", gettext("Wrong phone number or PIN.")) from None
+    except subjects.NotInSupervision:
+        throttle.succeeded(key)  # the PIN was right: not a guess
+        db.session.commit()
+        raise not_in_supervision() from None
+    throttle.succeeded(key)
     db.session.commit()
-    return jsonify(token=token, expires_at=clock.isoformat(row.expires_at), subject_id=subject.id)
+    return jsonify(
+        token=session.token,
+        expires_at=clock.isoformat(session.expires_at),
+        subject_id=session.subject.id,
+    )
 
 
 @bp.get("/me")
 @subject_required
 @route(ROUTES, "get", "/me", None, None)
 def me():
-    """The subject's own profile, plan, next window, zones and open check-in requests."""
+    """The subject's own profile, plan, next window, zones and open check-in requests. Exclusion
+    zones come by name only: the phone never learns where a victim lives."""
     subject: Subject = g.subject
     now = clock.now()
     window = checkin.next_window_for(subject, now)
-    audit("subject.read", actor_kind="subject", actor_id=subject.id, subject_id=subject.id)
+    plan = plans.plan_in_force(plans.plans_of([subject.id])[subject.id], now)
+    zones = zones_of([subject.id]).get(subject.id, [])
+    audit("subject.read", _actor(), now, subject_id=subject.id)
     db.session.commit()
     return jsonify(
         subject_id=subject.id,
@@ -83,11 +95,9 @@ def me():
         status=subject.status_on(clock.local_today()),
         supervision_start=subject.supervision_start.isoformat(),
         supervision_end=subject.supervision_end.isoformat(),
-        plan=subject.plan.to_dict() if subject.plan else None,
-        next_window={"start": clock.isoformat(window[0]), "end": clock.isoformat(window[1])}
-        if window
-        else None,
-        zones=[z.to_dict() for z in subject.zones],
+        plan=plan.to_dict() if plan else None,
+        next_window=_window(window),
+        zones=[z.to_dict(geometry=z.kind == "allowed") for z in zones],
         checkin_requests=[],
         timezone=current_app.config["TIMEZONE"],
     )
@@ -102,15 +112,30 @@ def post_checkin():
     data = parse_json(CheckinIn)
     report = checkin.LocationReport(**data.model_dump())
     try:
-        row, created = checkin.record_location_checkin(
-            subject, report, kind="location", device_id=g.device_id, now=clock.now()
+        recorded = checkin.record_location_checkin(
+            subject,
+            report,
+            kind="location",
+            device_id=g.device_id,
+            actor=_actor(),
+            now=clock.now(),
+            settings=checkin_settings(),
         )
     except checkin.CheckinRejected as error:
         db.session.rollback()
         raise validation_error({error.field: error.translated()}) from None
+    except checkin.NotInSupervision:
+        db.session.rollback()
+        raise not_in_supervision() from None
     db.session.commit()
-    body = {"id": row.id, "status": row.status, "flags": list(row.flags or [])}
-    return jsonify(body), 201 if created else 200
+    row = recorded.checkin
+    body = {
+        "id": row.id,
+        "status": row.status,
+        "flags": list(row.flags or []),
+        "window": _window(recorded.window),
+    }
+    return jsonify(body), 201 if recorded.created else 200
 
 
 @bp.get("/checkins")

@@ -12,10 +12,12 @@ from corrections.auth.services import find_token
 from corrections.errors import ApiError
 from corrections.extensions import db
 from corrections.subjects.models import Subject
+from mobile_api.errors import not_in_supervision
 
 
 def subject_required(view):
-    """Require a subject's bearer token (401 otherwise); sets g.subject and g.device_id."""
+    """Require a subject's bearer token (401 otherwise) whose supervision has not ended (403
+    not_in_supervision); sets g.subject and g.device_id."""
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
@@ -23,7 +25,10 @@ def subject_required(view):
         row = find_token(token, clock.now()) if token else None
         if row is None or row.subject_id is None:
             raise ApiError(401)
-        g.subject = db.session.get(Subject, row.subject_id)
+        subject = db.session.get(Subject, row.subject_id)
+        if subject.status_on(clock.local_today()) == "ended":
+            raise not_in_supervision()
+        g.subject = subject
         g.device_id = row.device_id
         return view(*args, **kwargs)
 

@@ -7,10 +7,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
-from corrections.validation import Schema
-
-Latitude = Annotated[float, Field(ge=-90, le=90, description="degrees, WGS 84")]
-Longitude = Annotated[float, Field(ge=-180, le=180, description="degrees, WGS 84")]
+from corrections.validation import Latitude, Longitude, Schema
 
 
 class LoginIn(Schema):
@@ -41,19 +38,20 @@ class CheckinIn(Schema):
     battery_pct: Annotated[int, Field(ge=0, le=100)] | None = None
 
 
-class CheckinOut(Schema):
-    """What the rules made of the check-in."""
-
-    id: int
-    status: str = Field(description="accepted or flagged")
-    flags: list[str]
-
-
 class Window(Schema):
     """A check-in window, UTC."""
 
     start: dt.datetime
     end: dt.datetime
+
+
+class CheckinOut(Schema):
+    """What the rules made of the check-in, and the window it met."""
+
+    id: int
+    status: str = Field(description="accepted or flagged")
+    flags: list[str]
+    window: Window | None = Field(description="the check-in window it met; null when none")
 
 
 class ErrorBody(Schema):

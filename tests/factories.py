@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import itertools
 
 import pytest
 
+from corrections import clock
+from corrections.actors import Actor
+from corrections.alerts.models import Alert
+from corrections.alerts.raising import raise_alert
 from corrections.auth.services import create_officer
+from corrections.casefile.schemas import SubjectIn
+from corrections.casefile.services import enrol
 from corrections.extensions import db
 from corrections.offices.models import Office
-from corrections.subjects.schemas import SubjectIn
-from corrections.subjects.services import enrol_subject, office_by_code
+from corrections.subjects.models import Subject
 
 PASSWORD = "correct-horse-1"
 _phones = itertools.count(13900000001)
@@ -65,16 +71,29 @@ class World:
             db.session.commit()
             return officer.id
 
-    def subject(self, **overrides) -> dict:
-        """Enrol a subject; returns the body used (with its id under "id")."""
+    def subject(self, enrolled_at: str | dt.datetime | None = None, **overrides) -> dict:
+        """Enrol a subject (as the system); returns the body used (with its id under "id").
+
+        The plan takes effect when the record is entered: `enrolled_at` (an ISO 8601 string or
+        an aware datetime) enters it then, so windows from that moment on are due; the clock is
+        moved back to where it was afterwards. By default the record is entered now."""
         body = subject_body(**overrides)
-        with self.app.app_context():
-            data = SubjectIn.from_plain(body)
-            subject = enrol_subject(data, office_by_code(body["office_code"]))
-            db.session.commit()
-            body["id"] = subject.id
-            body["phone"] = subject.phone
-            return body
+        before = clock.now()
+        if isinstance(enrolled_at, str):
+            enrolled_at = dt.datetime.fromisoformat(enrolled_at)
+        moment = enrolled_at or before
+        try:
+            clock.set_now(moment)
+            with self.app.app_context():
+                data = SubjectIn.from_plain(body)
+                grace = dt.timedelta(minutes=self.app.config["CHECKIN_GRACE_MINUTES"])
+                subject = enrol(data, None, actor=Actor.system(), now=moment, grace=grace)
+                db.session.commit()
+                body["id"] = subject.id
+                body["phone"] = subject.phone
+        finally:
+            clock.set_now(before)
+        return body
 
 
 @pytest.fixture
@@ -84,6 +103,21 @@ def world(app):
     w.office()
     w.officer("admin", role="admin")
     return w
+
+
+def raise_for(subject_id: int, kind: str, evidence: dict, at: dt.datetime) -> Alert:
+    """Open (or bump) an alert about a subject the way the rules do (inside an app context);
+    the alert."""
+    subject = db.session.get(Subject, subject_id)
+    alert_id = raise_alert(
+        kind,
+        subject_id=subject.id,
+        office_id=subject.office_id,
+        level=subject.level,
+        evidence=evidence,
+        at=at,
+    )
+    return db.session.get(Alert, alert_id)
 
 
 def bearer(client, username: str, password: str = PASSWORD) -> dict:
@@ -108,4 +142,14 @@ def admin(client, world) -> dict:
     return bearer(client, "admin")
 
 
-__all__ = ["world", "admin", "bearer", "phone_login", "subject_body", "World", "PASSWORD", "SEAT"]
+__all__ = [
+    "world",
+    "admin",
+    "bearer",
+    "phone_login",
+    "raise_for",
+    "subject_body",
+    "World",
+    "PASSWORD",
+    "SEAT",
+]

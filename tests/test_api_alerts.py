@@ -9,11 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from corrections.alerts.models import Alert, AlertEvent
-from corrections.alerts.services import raise_alert
 from corrections.extensions import db
-from corrections.subjects.models import Subject
 from tests.api_support import assert_error, row_counts
-from tests.factories import SEAT, bearer, phone_login
+from tests.factories import SEAT, bearer, phone_login, raise_for
 
 NOW = dt.datetime(2026, 11, 28, 2, 0, tzinfo=dt.UTC)  # conftest.DEFAULT_NOW
 ALERT_KEYS = {
@@ -36,8 +34,7 @@ def county(world):
 def raise_(app, subject_id: int, kind: str, at: dt.datetime | None = None) -> int:
     """Open (or bump) an alert the way the rules and the sweep do."""
     with app.app_context():
-        subject = db.session.get(Subject, subject_id)
-        alert = raise_alert(subject, kind, {"test": True}, at or NOW)
+        alert = raise_for(subject_id, kind, {"test": True}, at or NOW)
         db.session.commit()
         return alert.id
 

@@ -78,8 +78,9 @@ def sweep(app, at: str) -> dict:
 
 
 def test_sweep_at_is_idempotent(app, world):
-    # Daily 08:00-20:00 from 2026-11-20: by 21:00 on the 28th nine windows have closed unmet.
-    subject = world.subject(supervision_start="2026-11-20")
+    # Daily 08:00-20:00 from 2026-11-20 (entered the day before): by 21:00 on the 28th nine
+    # windows have closed unmet.
+    subject = world.subject(supervision_start="2026-11-20", enrolled_at="2026-11-19T12:00:00+08:00")
 
     first = sweep(app, "2026-11-28T21:00:00+08:00")
     assert first["opened"] == 1 and first["windows_missed"] == 9

@@ -10,15 +10,19 @@ import pytest
 from sqlalchemy import func, select
 
 from corrections import clock
-from corrections.alerts.models import Alert
-from corrections.alerts.services import acknowledge, close, raise_alert
+from corrections.actors import Actor
+from corrections.alerts.models import Alert, AlertEvent
+from corrections.alerts.services import acknowledge, close
 from corrections.audit.models import AuditEntry
 from corrections.auth.models import Officer
+from corrections.casefile import svgmap
+from corrections.checkin.plans import plans_of
 from corrections.checkin.services import LocationReport, record_location_checkin
+from corrections.checkin.settings import CheckinSettings
 from corrections.extensions import db
-from corrections.subjects import svgmap
 from corrections.subjects.models import Subject
-from tests.factories import PASSWORD, SEAT
+from corrections.zones.services import zones_of
+from tests.factories import PASSWORD, SEAT, raise_for
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -58,23 +62,29 @@ def post_form(client, page_url: str, action: str, **fields):
 def open_alert(app, subject_id: int, kind: str = "geofence_exit", at: dt.datetime | None = None):
     """Open an alert through the alerts service; returns its id."""
     with app.app_context():
-        subject = db.session.get(Subject, subject_id)
         evidence = {
             "nearest_zone": "县城",
             "distance_outside_m": 1200.0,
             "accuracy_m": 30.0,
             "recorded_at": "2026-11-28T01:58:00Z",
         }
-        alert = raise_alert(subject, kind, evidence, at or clock.now())
+        alert = raise_for(subject_id, kind, evidence, at or clock.now())
         db.session.commit()
         return alert.id
 
 
 def alert_row(app, alert_id: int) -> Alert:
+    """The alert as stored, with its history (oldest first) as `.history`."""
     with app.app_context():
         alert = db.session.get(Alert, alert_id)
-        alert.owner, alert.history  # noqa: B018 - load before the session closes
+        alert.owner  # noqa: B018 - load before the session closes
+        history = list(
+            db.session.scalars(
+                select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id)
+            )
+        )
         db.session.expunge_all()
+        alert.history = history
         return alert
 
 
@@ -249,7 +259,8 @@ def test_queue_is_sorted_by_severity_then_age_and_hides_closed_alerts(browser, c
     at("2026-11-28T01:30:00Z")
     with app.app_context():
         alert = db.session.scalar(select(Alert).where(Alert.subject_id == closed))
-        close(alert, officer_named("li"), clock.now(), "resolved", "done")
+        li = officer_named("li")
+        close(alert, li, Actor.officer(li.id, None), clock.now(), "resolved", "done")
         db.session.commit()
     login(browser, "li")
     page = browser.get("/alerts").text
@@ -269,7 +280,10 @@ def test_queue_row_shows_kind_local_time_age_occurrences_and_owner(browser, coun
     alert_id = open_alert(app, county["mine"])
     open_alert(app, county["mine"])  # the same condition again: one alert, two occurrences
     with app.app_context():
-        acknowledge(db.session.get(Alert, alert_id), officer_named("wang"), clock.now())
+        wang = officer_named("wang")
+        acknowledge(
+            db.session.get(Alert, alert_id), wang, Actor.officer(wang.id, None), clock.now()
+        )
         db.session.commit()
     at("2026-11-28T03:30:00Z")
     login(browser, "li")
@@ -369,7 +383,10 @@ def test_another_officers_alert_gives_a_friendly_conflict_message(browser, count
     token = csrf_token(browser.get(page).text)
     # wang takes it after li opened the page
     with app.app_context():
-        acknowledge(db.session.get(Alert, alert_id), officer_named("wang"), clock.now())
+        wang = officer_named("wang")
+        acknowledge(
+            db.session.get(Alert, alert_id), wang, Actor.officer(wang.id, None), clock.now()
+        )
         db.session.commit()
 
     for action, fields in (
@@ -434,7 +451,13 @@ def test_subject_page_shows_person_masked_id_plan_map_and_newest_checkin_first(
             when = dt.datetime(2026, 11, 28, 1, minute, tzinfo=dt.UTC)
             report = LocationReport(client_id, lat, SEAT[1], 20.0, when)
             record_location_checkin(
-                subject, report, kind="location", device_id=None, now=clock.now()
+                subject,
+                report,
+                kind="location",
+                device_id=None,
+                actor=Actor.subject(subject.id, None),
+                now=clock.now(),
+                settings=CheckinSettings.from_config(app.config),
             )
         db.session.commit()
     login(browser, "li")
@@ -507,8 +530,9 @@ def test_enrol_form_creates_the_subject_with_plan_and_zones(browser, county, app
         assert subject.category == "parole" and subject.level == "strict"
         assert subject.supervision_start == dt.date(2026, 11, 20)
         assert subject.id_number == "45000019900101123X"
-        assert (subject.plan.every_days, subject.plan.window_start) == (2, "08:00")
-        circle, polygon = subject.zones
+        [plan] = plans_of([subject.id])[subject.id]
+        assert (plan.every_days, plan.window_start) == (2, "08:00")
+        circle, polygon = zones_of([subject.id])[subject.id]
         assert (circle.name, circle.lat, circle.lon, circle.radius_m) == (
             "县城",
             24.70,

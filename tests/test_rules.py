@@ -1,11 +1,23 @@
 """Zone and travel rules, judged without a database."""
 
 import datetime as dt
+import functools
 
 import pytest
 from geopy.distance import geodesic
 
-from corrections.checkin.rules import Fix, ZoneShape, distance_outside_m, judge_travel, judge_zones
+from corrections.checkin import rules as position_rules
+from corrections.zones import rules as zone_rules
+from corrections.zones.rules import Fix, ZoneShape, distance_outside_m
+
+#: The default ACCURACY_CEILING_M.
+CEILING = 2000.0
+judge_zones = functools.partial(zone_rules.judge_zones, accuracy_ceiling_m=CEILING)
+
+
+def judge_travel(previous, fix, max_kmh, ceiling=CEILING):
+    return position_rules.judge_travel(previous, fix, max_kmh=max_kmh, accuracy_ceiling_m=ceiling)
+
 
 T0 = dt.datetime(2026, 11, 28, 2, 0, tzinfo=dt.UTC)
 CENTRE = (24.70, 107.50)
@@ -101,3 +113,48 @@ def test_travel_within_limit_once_accuracy_is_discounted():
 
 def test_no_previous_fix_no_travel_finding():
     assert judge_travel(None, fix_at(0, 10), 300) is None
+
+
+# --- the accuracy ceiling -------------------------------------------------------------------
+
+
+def test_a_claimed_accuracy_above_the_ceiling_counts_as_the_ceiling():
+    # 100 km outside, claiming 100 km accuracy: it would never be outside; it counts as 2 km.
+    far = fix_at(101_000, 100_000)
+    [finding] = judge_zones(far, [TOWN])
+    assert finding.kind == "geofence_exit"
+    assert finding.evidence["accuracy_m"] == 100_000  # the claim is kept...
+    assert finding.evidence["accuracy_counted_m"] == CEILING  # ...beside what was counted
+    assert finding.evidence["margin_m"] == pytest.approx(100_000 - CEILING, abs=1)
+
+
+def test_below_the_ceiling_the_claim_counts_as_it_is():
+    [finding] = judge_zones(fix_at(4000, 1500), [TOWN])  # 3 km outside, 1.5 km accuracy
+    assert "accuracy_counted_m" not in finding.evidence
+    assert finding.evidence["margin_m"] == pytest.approx(1500, abs=1)
+    assert judge_zones(fix_at(2900, 1950), [TOWN]) == []  # 1.9 km outside, within 1.95 km
+
+
+def test_the_ceiling_is_a_setting():
+    coarse = fix_at(6000, 8000)
+    assert [f.kind for f in judge_zones(coarse, [TOWN])] == ["geofence_exit"]
+    assert zone_rules.judge_zones(coarse, [TOWN], accuracy_ceiling_m=10_000) == []
+
+
+def test_a_huge_claimed_accuracy_cannot_hide_impossible_travel():
+    a = fix_at(0, 50_000)
+    b = fix_at(200_000, 50_000, at=T0 + dt.timedelta(minutes=25))  # 200 km in 25 minutes
+    finding = judge_travel(a, b, 300)
+    assert finding is not None
+    assert finding.evidence["distance_after_accuracy_m"] == pytest.approx(196_000, abs=10)
+    assert finding.evidence["to"]["accuracy_counted_m"] == CEILING
+    # Counted as claimed, 100 km would be left: 240 km/h, within the limit.
+    assert judge_travel(a, b, 300, ceiling=100_000) is None
+
+
+def test_mock_location_is_a_finding_only_when_the_phone_says_so():
+    fix = fix_at(0, 10)
+    assert position_rules.judge_mock(fix, None, CEILING) is None
+    assert position_rules.judge_mock(fix, False, CEILING) is None
+    finding = position_rules.judge_mock(fix, True, CEILING)
+    assert finding.kind == "mock_location" and finding.evidence["lat"] == fix.lat

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from corrections import clock
-from corrections.alerts import services
-from corrections.alerts.models import KINDS, SEVERITIES, STATUSES, Alert
+from corrections.alerts import catalogue, services
+from corrections.alerts.catalogue import SEVERITIES
+from corrections.alerts.models import STATUSES, Alert
 from corrections.alerts.queries import alerts_query
 from corrections.alerts.schemas import DismissIn, ResolveIn
 from corrections.api import choice_arg, int_arg, page_args
-from corrections.audit.services import record as audit
-from corrections.auth.access import CASEWORK_ROLES, api_officer, api_roles, in_scope, not_found
+from corrections.auth.access import (
+    CASEWORK_ROLES,
+    api_officer,
+    api_roles,
+    in_scope,
+    not_found,
+    request_actor,
+)
 from corrections.errors import ApiError
 from corrections.extensions import count_rows, db
-from corrections.subjects.api import office_filter_in_scope, subject_in_scope
+from corrections.jobs.services import stale_after, sweep_health
+from corrections.offices.services import office_by_code
 from corrections.validation import parse_json
 
 bp = Blueprint("alerts_api", __name__, url_prefix="/api/v1")
@@ -28,69 +36,87 @@ def alert_in_scope(alert_id: int) -> Alert:
     return alert
 
 
+def _office_filter():
+    code = request.args.get("office") or None
+    if code is None:
+        return None
+    office = office_by_code(code)
+    if office is None or not in_scope(api_officer(), office.id):
+        raise not_found()
+    return office
+
+
 @bp.get("/alerts")
 @api_roles(*CASEWORK_ROLES)
 def list_alerts():
-    """The queue, filtered; most severe first, then oldest."""
+    """The queue, filtered; most severe first, then oldest; with how fresh the sweep is."""
     officer = api_officer()
-    office = office_filter_in_scope(request.args.get("office") or None)
+    office = _office_filter()
     subject_id = None
     if request.args.get("subject_id"):
-        subject_id = subject_in_scope(int_arg("subject_id", 0, low=1, high=2**31 - 1)).id
+        subject_id = int_arg("subject_id", 0, low=1, high=2**31 - 1)
+        known = catalogue.describe_concerns("subject", [subject_id]).get(subject_id)
+        if known is None or known.office_id is None or not in_scope(officer, known.office_id):
+            raise not_found()
     query = alerts_query(
         officer.scope_office_id,
         status=choice_arg("status", (*STATUSES, "unresolved")),
-        kind=choice_arg("kind", KINDS),
+        kind=choice_arg("kind", catalogue.codes()),
         severity=choice_arg("severity", SEVERITIES),
         subject_id=subject_id,
         office_id=office.id if office else None,
     )
     page, per_page = page_args()
+    now = clock.now()
     total = count_rows(query)
-    alerts = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
+    alerts = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique().all()
+    items = services.present(alerts)
+    services.audit_list_read(alerts, request_actor(), now, request.args.to_dict())
+    db.session.commit()
     return jsonify(
-        items=[services.alert_to_dict(a) for a in alerts], total=total, page=page, per_page=per_page
+        items=items,
+        total=total,
+        page=page,
+        per_page=per_page,
+        sweep=sweep_health(now, stale_after(current_app.config)).to_dict(),
     )
 
 
 @bp.get("/alerts/<int:alert_id>")
 @api_roles(*CASEWORK_ROLES)
 def show(alert_id: int):
-    """One alert with its history."""
+    """One alert with (a page of) its history."""
     alert = alert_in_scope(alert_id)
-    audit(
-        "alert.read",
-        actor_kind="officer",
-        actor_id=api_officer().id,
-        subject_id=alert.subject_id,
-        detail={"alert_id": alert.id},
-    )
+    page = int_arg("history_page", 1, low=1, high=1_000_000)
+    data = services.alert_with_history(alert, request_actor(), clock.now(), history_page=page)
     db.session.commit()
-    return jsonify(services.alert_to_dict(alert, with_history=True))
+    return jsonify(data)
 
 
-def _step(alert: Alert, action, **kwargs):
+def _step(alert: Alert, step: str, note: str | None = None):
+    now = clock.now()
     try:
-        action(alert, api_officer(), clock.now(), **kwargs)
+        services.take_step(alert, step, api_officer(), request_actor(), now, note)
     except services.AlertConflict as conflict:
         db.session.rollback()
         raise ApiError(409, "conflict", str(conflict)) from None
+    data = services.alert_page(alert)
     db.session.commit()
-    return jsonify(services.alert_to_dict(alert, with_history=True))
+    return jsonify(data)
 
 
 @bp.post("/alerts/<int:alert_id>/ack")
 @api_roles(*CASEWORK_ROLES)
 def acknowledge(alert_id: int):
     """Take ownership; 409 when another officer owns it."""
-    return _step(alert_in_scope(alert_id), services.acknowledge)
+    return _step(alert_in_scope(alert_id), "ack")
 
 
 @bp.post("/alerts/<int:alert_id>/release")
 @api_roles(*CASEWORK_ROLES)
 def release(alert_id: int):
     """Give the alert back to the queue."""
-    return _step(alert_in_scope(alert_id), services.release)
+    return _step(alert_in_scope(alert_id), "release")
 
 
 @bp.post("/alerts/<int:alert_id>/resolve")
@@ -99,7 +125,7 @@ def resolve(alert_id: int):
     """Close with a note saying what was done."""
     alert = alert_in_scope(alert_id)  # 404 before the body is read
     data = parse_json(ResolveIn)
-    return _step(alert, services.close, to="resolved", note=data.note)
+    return _step(alert, "resolve", data.note)
 
 
 @bp.post("/alerts/<int:alert_id>/dismiss")
@@ -108,4 +134,4 @@ def dismiss(alert_id: int):
     """Close as a false positive, with the reason."""
     alert = alert_in_scope(alert_id)  # 404 before the body is read
     data = parse_json(DismissIn)
-    return _step(alert, services.close, to="dismissed", note=data.reason)
+    return _step(alert, "dismiss", data.reason)

@@ -1,40 +1,47 @@
-"""Pure alert policy: how severe each kind is, and the queue's order."""
+"""Pure alert policy: which steps an officer may take on an alert, and the queue's order.
+
+`allowed_steps` is the one rule: the service refuses a step it does not allow (409), and the
+page shows exactly the buttons it allows.
+"""
 
 from __future__ import annotations
 
-#: Base severity per kind, before the subject's supervision level adjusts it.
-BASE_SEVERITY = {
-    "missed_checkin": "medium",
-    "missed_video": "medium",
-    "geofence_exit": "high",
-    "exclusion_zone": "high",
-    "curfew": "high",
-    "impossible_travel": "high",
-    "signal_lost": "high",
-    "mock_location": "high",
-    "device_change": "low",
-    "video_rejected": "medium",
-    "checkin_request_unanswered": "medium",
-    "travel_overdue": "medium",
-    "monitoring_order_expiring": "low",
-    "deadline": "low",
-}
-#: Kinds that say the subject may be absconding; under strict supervision they escalate.
-ESCALATE_WHEN_STRICT = {
-    "geofence_exit",
-    "exclusion_zone",
-    "signal_lost",
-    "mock_location",
-    "missed_checkin",
-}
-ORDER = ("critical", "high", "medium", "low")
+from typing import Protocol
+
+from corrections.alerts.catalogue import SEVERITIES
+
 #: Queue order: most severe first.
-SEVERITY_RANK = {name: rank for rank, name in enumerate(ORDER)}
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+STEPS = ("ack", "release", "resolve", "dismiss")
+#: Roles that work alerts; a viewer watches the wall and takes no step.
+WORKING_ROLES = ("admin", "supervisor", "officer")
 
 
-def severity_for(kind: str, level: str) -> str:
-    """The severity of a new alert of `kind` for a subject under `level` supervision."""
-    base = BASE_SEVERITY[kind]
-    if level == "strict" and kind in ESCALATE_WHEN_STRICT:
-        return ORDER[max(0, SEVERITY_RANK[base] - 1)]
-    return base
+class AlertState(Protocol):
+    status: str
+    owner_id: int | None
+
+
+class Worker(Protocol):
+    id: int
+    role: str
+
+
+def allowed_steps(alert: AlertState, officer: Worker) -> frozenset[str]:
+    """The steps `officer` may take on `alert` now.
+
+    - ack: an open alert nobody owns;
+    - release: an acknowledged alert, by its owner, or by a supervisor or admin (who may take it
+      back from an officer who is away);
+    - resolve, dismiss: an unresolved alert nobody else owns.
+    """
+    if officer.role not in WORKING_ROLES or alert.status not in ("open", "acknowledged"):
+        return frozenset()
+    mine = alert.owner_id == officer.id
+    free_or_mine = alert.owner_id is None or mine
+    steps = {"resolve", "dismiss"} if free_or_mine else set()
+    if alert.status == "open" and alert.owner_id is None:
+        steps.add("ack")
+    if alert.status == "acknowledged" and (mine or officer.role != "officer"):
+        steps.add("release")
+    return frozenset(steps)

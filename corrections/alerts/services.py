@@ -1,25 +1,38 @@
-"""Opening, bumping and working alerts. The request or the job owns the transaction."""
+"""Working alerts: the officer's steps, the system's steps, and alerts as the API and pages show
+them. The request or the job owns the transaction; every function is told who acts and when."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
 
 from flask_babel import gettext
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import selectinload
 
 from corrections import clock
+from corrections.actors import Actor
+from corrections.alerts import catalogue
 from corrections.alerts.models import UNRESOLVED, Alert, AlertEvent
-from corrections.alerts.policy import severity_for
+from corrections.alerts.policy import allowed_steps
 from corrections.audit.services import record as audit
 from corrections.auth.models import Officer
 from corrections.extensions import db
 from corrections.masking import mask_name
-from corrections.subjects.models import Subject
 
 
 class AlertConflict(Exception):
     """The alert is not in a state that allows this step (409)."""
+
+
+#: Step -> (history action, audit action).
+STEP_ACTIONS = {
+    "ack": ("acknowledged", "alert.ack"),
+    "release": ("released", "alert.release"),
+    "resolve": ("resolved", "alert.resolve"),
+    "dismiss": ("dismissed", "alert.dismiss"),
+}
 
 
 def open_alert_for(subject_id: int, kind: str) -> Alert | None:
@@ -31,62 +44,36 @@ def open_alert_for(subject_id: int, kind: str) -> Alert | None:
     )
 
 
-def raise_alert(
-    subject: Subject, kind: str, evidence: dict, at: dt.datetime, occurrences: int = 1
-) -> Alert:
-    """Open an alert, or bump the unresolved one of the same kind (one per subject and kind)."""
-    existing = open_alert_for(subject.id, kind)
-    if existing is not None:
-        return _bump(existing, evidence, at, occurrences)
-    alert = Alert(
-        subject_id=subject.id,
-        office_id=subject.office_id,
-        kind=kind,
-        severity=severity_for(kind, subject.level),
-        status="open",
-        opened_at=at,
-        last_seen_at=at,
-        occurrences=occurrences,
-        evidence=evidence,
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(alert)
-            db.session.flush()
-    except IntegrityError:
-        # Another request opened it a moment ago: the unique index chose; bump theirs.
-        existing = open_alert_for(subject.id, kind)
-        return _bump(existing, evidence, at, occurrences)
-    db.session.add(AlertEvent(alert_id=alert.id, at=at, action="opened"))
-    return alert
-
-
-def _bump(alert: Alert, evidence: dict, at: dt.datetime, occurrences: int) -> Alert:
-    db.session.execute(
-        update(Alert)
-        .where(Alert.id == alert.id)
-        .values(occurrences=Alert.occurrences + occurrences, last_seen_at=at, evidence=evidence)
-    )
-    db.session.add(AlertEvent(alert_id=alert.id, at=at, action="repeated"))
-    db.session.refresh(alert)
-    return alert
-
-
-def _step(
+def take_step(
     alert: Alert,
+    step: str,
     officer: Officer,
+    actor: Actor,
     at: dt.datetime,
-    *,
-    where,
-    values: dict,
-    action: str,
     note: str | None = None,
 ) -> Alert:
-    """Move the alert with one conditional UPDATE (so racing officers cannot both win), then
-    record the step in its history and the audit log; AlertConflict when the condition failed."""
+    """Take `step` ("ack", "release", "resolve", "dismiss") if `allowed_steps` allows it.
+
+    The change is one UPDATE conditioned on the state the decision was made on, so of two
+    officers acting at once exactly one wins and the other gets AlertConflict. Acknowledging an
+    alert one already owns changes nothing and is no conflict (a double click)."""
+    if step == "ack" and alert.status == "acknowledged" and alert.owner_id == officer.id:
+        return alert
+    if step not in allowed_steps(alert, officer):
+        raise AlertConflict(_conflict_message(alert))
+    action, audit_action = STEP_ACTIONS[step]
+    values = {
+        "ack": {"status": "acknowledged", "owner_id": officer.id},
+        "release": {"status": "open", "owner_id": None},
+        "resolve": {"status": "resolved", "owner_id": officer.id, "closed_at": at},
+        "dismiss": {"status": "dismissed", "owner_id": officer.id, "closed_at": at},
+    }[step]
+    seen_owner = (
+        Alert.owner_id.is_(None) if alert.owner_id is None else (Alert.owner_id == alert.owner_id)
+    )
     result = db.session.execute(
         update(Alert)
-        .where(Alert.id == alert.id, *where)
+        .where(Alert.id == alert.id, Alert.status == alert.status, seen_owner)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -97,9 +84,9 @@ def _step(
         AlertEvent(alert_id=alert.id, at=at, actor_id=officer.id, action=action, note=note)
     )
     audit(
-        AUDIT_ACTIONS[action],
-        actor_kind="officer",
-        actor_id=officer.id,
+        audit_action,
+        actor,
+        at,
         subject_id=alert.subject_id,
         detail={"alert_id": alert.id},
     )
@@ -107,65 +94,22 @@ def _step(
     return alert
 
 
-#: History action → audit-log action.
-AUDIT_ACTIONS = {
-    "acknowledged": "alert.ack",
-    "released": "alert.release",
-    "resolved": "alert.resolve",
-    "dismissed": "alert.dismiss",
-}
+def acknowledge(alert: Alert, officer: Officer, actor: Actor, at: dt.datetime) -> Alert:
+    """Take ownership."""
+    return take_step(alert, "ack", officer, actor, at)
 
 
-def _unresolved_and_free_or(officer: Officer):
-    return (
-        Alert.status.in_(UNRESOLVED),
-        (Alert.owner_id.is_(None)) | (Alert.owner_id == officer.id),
-    )
+def release(alert: Alert, officer: Officer, actor: Actor, at: dt.datetime) -> Alert:
+    """Give the alert back to the open queue."""
+    return take_step(alert, "release", officer, actor, at)
 
 
-def acknowledge(alert: Alert, officer: Officer, at: dt.datetime, note: str | None = None) -> Alert:
-    """Take ownership. Atomic: of two officers acknowledging at once exactly one wins."""
-    return _step(
-        alert,
-        officer,
-        at,
-        where=_unresolved_and_free_or(officer),
-        values={"status": "acknowledged", "owner_id": officer.id},
-        action="acknowledged",
-        note=note,
-    )
-
-
-def release(alert: Alert, officer: Officer, at: dt.datetime) -> Alert:
-    """Give up ownership; the alert goes back to the open queue. An office officer may release
-    only their own; a supervisor or admin may release anyone's."""
-    where = [Alert.status == "acknowledged"]
-    if officer.role == "officer":
-        where.append(Alert.owner_id == officer.id)
-    return _step(
-        alert,
-        officer,
-        at,
-        where=where,
-        values={"status": "open", "owner_id": None},
-        action="released",
-    )
-
-
-def close(alert: Alert, officer: Officer, at: dt.datetime, to: str, note: str) -> Alert:
-    """Resolve (with a note) or dismiss as a false positive (with a reason). The owner, or anyone
-    when nobody owns it, may close; an alert owned by another officer is a conflict."""
-    if to not in ("resolved", "dismissed"):
-        raise ValueError(to)
-    return _step(
-        alert,
-        officer,
-        at,
-        where=_unresolved_and_free_or(officer),
-        values={"status": to, "owner_id": officer.id, "closed_at": at},
-        action=to,
-        note=note,
-    )
+def close(
+    alert: Alert, officer: Officer, actor: Actor, at: dt.datetime, to: str, note: str
+) -> Alert:
+    """Resolve (with a note) or dismiss as a false positive (with a reason)."""
+    step = {"resolved": "resolve", "dismissed": "dismiss"}[to]
+    return take_step(alert, step, officer, actor, at, note)
 
 
 def _conflict_message(alert: Alert) -> str:
@@ -178,88 +122,154 @@ def _conflict_message(alert: Alert) -> str:
     return gettext("This alert is not acknowledged.")
 
 
-def describe(alert: Alert) -> str:
-    """One sentence for the queue, in the reader's language."""
-    ev = alert.evidence or {}
-    kind = alert.kind
-    if kind == "missed_checkin":
-        return gettext("Missed %(n)s check-in window(s).", n=alert.occurrences)
-    if kind == "geofence_exit":
-        return gettext(
-            "Checked in %(m)s m outside the allowed zone %(zone)s (accuracy %(acc)s m).",
-            m=_metres(ev.get("distance_outside_m")),
-            zone=ev.get("nearest_zone", ""),
-            acc=_metres(ev.get("accuracy_m")),
-        )
-    if kind == "exclusion_zone":
-        return gettext("Checked in inside the exclusion zone %(zone)s.", zone=ev.get("zone", ""))
-    if kind == "impossible_travel":
-        return gettext(
-            "Moved %(km)s km at %(kmh)s km/h between two positions.",
-            km=round((ev.get("distance_m") or 0) / 1000, 1),
-            kmh=ev.get("speed_kmh") or "∞",
-        )
-    if kind == "mock_location":
-        return gettext("The phone reported a simulated (mock) location.")
-    if kind == "device_change":
-        return gettext("Logged in from a different phone than last time.")
-    return KIND_LABELS().get(kind, kind)
+# --- steps the system takes -----------------------------------------------------------------
 
 
-def _metres(value) -> str:
-    return "?" if value is None else f"{value:.0f}"
+def record_system_step(alert_id: int, action: str, at: dt.datetime, detail: dict) -> None:
+    """Add a system step (no actor) with its facts to the alert's history."""
+    db.session.execute(
+        insert(AlertEvent).values(alert_id=alert_id, at=at, action=action, detail=detail)
+    )
 
 
-def KIND_LABELS() -> dict[str, str]:  # noqa: N802 - reads like the constant it stands for
-    """Translated names of alert kinds, for filters and headings."""
-    return {
-        "missed_checkin": gettext("Missed check-in"),
-        "missed_video": gettext("Missed video check-in"),
-        "geofence_exit": gettext("Left the allowed zone"),
-        "exclusion_zone": gettext("Entered an exclusion zone"),
-        "curfew": gettext("Curfew breach"),
-        "impossible_travel": gettext("Impossible travel"),
-        "signal_lost": gettext("Signal lost"),
-        "mock_location": gettext("Simulated location"),
-        "device_change": gettext("New phone"),
-        "video_rejected": gettext("Video check-in rejected"),
-        "checkin_request_unanswered": gettext("Check-in request unanswered"),
-        "travel_overdue": gettext("Overdue from travel"),
-        "monitoring_order_expiring": gettext("Monitoring order expiring"),
-        "deadline": gettext("Deadline"),
+def close_by_system(alert_id: int, at: dt.datetime, detail: dict) -> bool:
+    """Resolve an unresolved alert because its condition no longer holds; False if already
+    closed. The owner, if any, stays named: they see in the history that the system closed it."""
+    result = db.session.execute(
+        update(Alert)
+        .where(Alert.id == alert_id, Alert.status.in_(UNRESOLVED))
+        .values(status="resolved", closed_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    record_system_step(alert_id, "auto_resolved", at, detail)
+    return True
+
+
+# --- alerts as they are shown ----------------------------------------------------------------
+
+
+def present(alerts: Sequence[Alert], *, mask: bool = False) -> list[dict]:
+    """Alerts in the CONTRACT shape, with the concern's name and each kind's own evidence.
+
+    A constant number of statements whatever the number of alerts: one per concern type and one
+    per kind with evidence of its own (the owners and offices come eagerly loaded)."""
+    by_concern: dict[str, list[int]] = defaultdict(list)
+    by_kind: dict[str, list[int]] = defaultdict(list)
+    for alert in alerts:
+        concern_type, concern_id = alert.concern
+        by_concern[concern_type].append(concern_id)
+        by_kind[alert.kind].append(alert.id)
+    names = {
+        concern_type: catalogue.describe_concerns(concern_type, sorted(set(ids)))
+        for concern_type, ids in by_concern.items()
     }
+    extra: dict[int, dict] = {}
+    for kind, ids in by_kind.items():
+        loader = catalogue.kind(kind).evidence
+        if loader is not None:
+            extra.update(loader(ids))
+    return [_as_dict(alert, names, extra.get(alert.id, {}), mask) for alert in alerts]
 
 
-def alert_to_dict(alert: Alert, *, with_history: bool = False, mask: bool = False) -> dict:
-    """An alert in the CONTRACT shape; `history` on request; the name masked for the wall."""
-    from corrections.checkin.services import missed_windows_evidence
-
-    evidence = dict(alert.evidence or {})
-    if alert.kind == "missed_checkin":
-        evidence.update(missed_windows_evidence(alert.id))
+def _as_dict(alert: Alert, names: dict, extra: dict, mask: bool) -> dict:
+    concern_type, concern_id = alert.concern
+    info = names[concern_type].get(concern_id) or catalogue.ConcernInfo(str(concern_id))
+    evidence = {**(alert.evidence or {}), **extra}
+    name = mask_name(info.name) if mask and concern_type == "subject" else info.name
     data = {
         "id": alert.id,
         "kind": alert.kind,
         "severity": alert.severity,
         "status": alert.status,
         "subject_id": alert.subject_id,
-        "subject_name": mask_name(alert.subject.name) if mask else alert.subject.name,
+        "subject_name": name if concern_type == "subject" else None,
         "office_code": alert.office.code,
+        "office_name": alert.office.name,
         "opened_at": clock.isoformat(alert.opened_at),
         "last_seen_at": clock.isoformat(alert.last_seen_at),
         "occurrences": alert.occurrences,
         "owner": alert.owner.username if alert.owner else None,
-        "summary": describe(alert),
+        "summary": catalogue.kind(alert.kind).describe(alert, evidence),
         "evidence": evidence,
+        "closed_at": clock.isoformat(alert.closed_at),
     }
-    if with_history:
-        data["history"] = [
-            {
-                "at": clock.isoformat(event.at),
-                "actor": event.actor.username if event.actor else None,
-                "action": event.action,
-                "note": event.note,
-            }
-            for event in alert.history
-        ]
+    if concern_type != "subject":
+        data["case"] = {"type": concern_type, "id": concern_id, "title": info.name}
+    data["concern_url"] = info.url
+    data["concern_detail"] = None if mask else info.detail
     return data
+
+
+def alert_to_dict(alert: Alert, *, mask: bool = False) -> dict:
+    """One alert as `present` shows it."""
+    return present([alert], mask=mask)[0]
+
+
+#: How many history steps one page holds.
+HISTORY_PAGE = 100
+
+
+def history_of(alert_id: int, page: int = 1, per_page: int = HISTORY_PAGE) -> tuple[list, int]:
+    """One page of the alert's history, oldest first, and how many steps it has in all."""
+    total = db.session.scalar(
+        select(func.count()).select_from(AlertEvent).where(AlertEvent.alert_id == alert_id)
+    )
+    events = db.session.scalars(
+        select(AlertEvent)
+        .where(AlertEvent.alert_id == alert_id)
+        .options(selectinload(AlertEvent.actor))
+        .order_by(AlertEvent.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return list(events), total or 0
+
+
+def event_to_dict(event: AlertEvent) -> dict:
+    """A history step in the CONTRACT shape, plus how many repeats it stands for."""
+    data = {
+        "at": clock.isoformat(event.at),
+        "actor": event.actor.username if event.actor else None,
+        "action": event.action,
+        "note": event.note,
+    }
+    if event.count > 1:
+        data["count"] = event.count
+        data["last_at"] = clock.isoformat(event.last_at)
+    if event.detail:
+        data["detail"] = event.detail
+    return data
+
+
+def alert_with_history(
+    alert: Alert, actor: Actor, at: dt.datetime, *, history_page: int = 1
+) -> dict:
+    """One alert with a page of its history, audited as a read of the subject's record."""
+    audit("alert.read", actor, at, subject_id=alert.subject_id, detail={"alert_id": alert.id})
+    return alert_page(alert, history_page)
+
+
+def alert_page(alert: Alert, history_page: int = 1) -> dict:
+    """One alert with a page of its history (for the answer to a step, audited as the step)."""
+    data = alert_to_dict(alert)
+    events, total = history_of(alert.id, history_page)
+    data["history"] = [event_to_dict(e) for e in events]
+    data["history_total"] = total
+    data["history_page"] = history_page
+    return data
+
+
+def audit_list_read(alerts: Sequence[Alert], actor: Actor, at: dt.datetime, args: dict) -> None:
+    """A list of alerts shows names and positions: one audit row naming what was shown."""
+    audit(
+        "alert.list",
+        actor,
+        at,
+        detail={
+            "alert_ids": [a.id for a in alerts],
+            "subject_ids": sorted({a.subject_id for a in alerts if a.subject_id is not None}),
+            "args": args,
+        },
+    )

@@ -9,27 +9,36 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from pydantic import ValidationError
-from sqlalchemy.orm import selectinload
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
 
 from corrections import clock
-from corrections.alerts import services
-from corrections.alerts.models import KINDS, SEVERITIES, STATUSES, UNRESOLVED, Alert
+from corrections.alerts import catalogue, services
+from corrections.alerts.catalogue import SEVERITIES
+from corrections.alerts.models import STATUSES, UNRESOLVED, Alert
+from corrections.alerts.policy import allowed_steps
 from corrections.alerts.queries import alerts_query
 from corrections.alerts.schemas import DismissIn, ResolveIn
-from corrections.audit.services import record as audit
-from corrections.auth.access import CASEWORK_ROLES, in_scope
+from corrections.auth.access import CASEWORK_ROLES, in_scope, officer_actor
 from corrections.auth.views import page_roles
 from corrections.extensions import count_rows, db
-from corrections.offices.services import offices_in_scope
-from corrections.subjects.services import office_by_code
+from corrections.jobs.services import stale_after, sweep_health
+from corrections.offices.services import office_by_code, offices_in_scope
 from corrections.validation import field_errors
 
 bp = Blueprint("alerts", __name__, template_folder="templates")
@@ -82,6 +91,8 @@ def action_labels() -> dict[str, str]:
         "released": gettext("Given back to the queue"),
         "resolved": gettext("Resolved"),
         "dismissed": gettext("Dismissed as a false alarm"),
+        "met_late": gettext("A missed window was met late"),
+        "auto_resolved": gettext("Closed by the system"),
     }
 
 
@@ -100,13 +111,15 @@ def alert_status_label(status: str) -> str:
 @bp.app_template_global()
 def kind_label(kind: str) -> str:
     """An alert kind in the reader's language."""
-    return services.KIND_LABELS().get(kind, kind)
+    try:
+        return str(catalogue.kind(kind).label)
+    except KeyError:
+        return kind
 
 
-@bp.app_template_global()
-def alert_summary(alert: Alert) -> str:
-    """The queue's one-sentence summary of an alert."""
-    return services.describe(alert)
+def kind_labels() -> dict[str, str]:
+    """Every declared kind's name, for the filter."""
+    return {entry.code: str(entry.label) for entry in catalogue.entries()}
 
 
 def alert_in_scope(alert_id: int) -> Alert:
@@ -135,7 +148,7 @@ def queue():
         if office is None or not in_scope(current_user, office.id):
             abort(404)
     status = _choice("status", STATUS_FILTERS, "unresolved")
-    kind = _choice("kind", KINDS)
+    kind = _choice("kind", catalogue.codes())
     severity = _choice("severity", SEVERITIES)
     query = alerts_query(
         scope,
@@ -144,16 +157,15 @@ def queue():
         severity=severity,
         office_id=office.id if office else None,
     )
+    now = clock.now()
     total = count_rows(query)
     pages = max(1, math.ceil(total / PER_PAGE))
     page = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
-    alerts = db.session.scalars(
-        query.options(
-            selectinload(Alert.subject), selectinload(Alert.office), selectinload(Alert.owner)
-        )
-        .limit(PER_PAGE)
-        .offset((page - 1) * PER_PAGE)
-    ).all()
+    alerts = db.session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).unique().all()
+    views = services.present(alerts)
+    services.audit_list_read(alerts, officer_actor(current_user), now, request.args.to_dict())
+    sweep = sweep_health(now, stale_after(current_app.config))
+    db.session.commit()
     filters = {
         "office": office.code if office else "",
         "kind": kind or "",
@@ -162,15 +174,16 @@ def queue():
     }
     return render_template(
         "alerts/queue.html",
-        alerts=alerts,
+        rows=list(zip(alerts, views, strict=True)),
         total=total,
         page=page,
         pages=pages,
         filters=filters,
         offices=offices_in_scope(scope),
-        kinds=services.KIND_LABELS(),
+        kinds=kind_labels(),
         severities=severity_labels(),
         statuses=status_labels(),
+        sweep=sweep,
     )
 
 
@@ -179,43 +192,73 @@ def queue():
 def show(alert_id: int):
     """One alert: what was measured, every step taken, and the buttons for the next step."""
     alert = alert_in_scope(alert_id)
-    audit(
-        "alert.read",
-        actor_kind="officer",
-        actor_id=current_user.id,
-        subject_id=alert.subject_id,
-        detail={"alert_id": alert.id},
+    page = max(1, request.args.get("history_page", 1, type=int) or 1)
+    view = services.alert_with_history(
+        alert, officer_actor(current_user), clock.now(), history_page=page
     )
     db.session.commit()
-    return _detail(alert)
+    return _detail(alert, view)
 
 
-def _detail(alert: Alert, resolve_form=None, dismiss_form=None, status: int = 200):
-    data = services.alert_to_dict(alert, with_history=False)
-    mine = alert.owner_id == current_user.id
-    unresolved = alert.status in UNRESOLVED
-    free_or_mine = alert.owner_id is None or mine
-    can = {
-        "ack": alert.status == "open",
-        "release": alert.status == "acknowledged" and (mine or current_user.role != "officer"),
-        "close": unresolved and free_or_mine,
-    }
+def _detail(alert: Alert, view: dict, resolve_form=None, dismiss_form=None, status: int = 200):
+    allowed = allowed_steps(alert, current_user)
+    entry = catalogue.kind(alert.kind)
+    history_pages = max(1, math.ceil(view["history_total"] / services.HISTORY_PAGE))
     return render_template(
         "alerts/detail.html",
         alert=alert,
-        evidence=evidence_rows(data["evidence"]),
-        history_actions=action_labels(),
-        mine=mine,
-        can=can,
+        view=view,
+        evidence=evidence_rows(view["evidence"], entry.evidence_labels),
+        history=[_history_row(step) for step in view["history"]],
+        history_pages=history_pages,
+        mine=alert.owner_id == current_user.id,
+        can={
+            "ack": "ack" in allowed,
+            "release": "release" in allowed,
+            "close": {"resolve", "dismiss"} <= allowed,
+        },
         resolve_form=resolve_form or ResolveForm(formdata=None),
         dismiss_form=dismiss_form or DismissForm(formdata=None),
     ), status
 
 
-def _step(alert: Alert, step, done: str, **kwargs):
+def _history_row(step: dict) -> dict:
+    """A history step for the page: who, what (a repeat says how often), and its note or facts."""
+    label = action_labels().get(step["action"], step["action"])
+    if step.get("count", 1) > 1:
+        label = gettext(
+            "%(what)s (%(count)s times, the last at %(last)s)",
+            what=label,
+            count=step["count"],
+            last=_local_text(step["last_at"]),
+        )
+    return {
+        "at": _instant(step["at"]),
+        "actor": step["actor"],
+        "action": label,
+        "note": step["note"] or _system_note(step),
+    }
+
+
+def _system_note(step: dict) -> str:
+    detail = step.get("detail") or {}
+    if step["action"] == "met_late" and "window" in detail:
+        return gettext(
+            "The window %(window)s was met: a check-in recorded at %(recorded)s arrived at "
+            "%(received)s.",
+            window=_window_text(detail["window"]["start"], detail["window"]["end"]),
+            recorded=_local_text(detail["recorded_at"]),
+            received=_local_text(detail["received_at"]),
+        )
+    if step["action"] == "auto_resolved":
+        return gettext("Every missed window has since been met, so the alert closed itself.")
+    return ""
+
+
+def _step(alert: Alert, step: str, done: str, note: str | None = None):
     officer = current_user._get_current_object()
     try:
-        step(alert, officer, clock.now(), **kwargs)
+        services.take_step(alert, step, officer, officer_actor(officer), clock.now(), note)
     except services.AlertConflict as conflict:
         db.session.rollback()
         flash(gettext("Nothing was changed. %(reason)s", reason=str(conflict)), "error")
@@ -227,6 +270,10 @@ def _step(alert: Alert, step, done: str, **kwargs):
     return redirect(url_for(".queue"))
 
 
+def _subject_name(alert: Alert) -> str:
+    return services.alert_to_dict(alert)["subject_name"] or ""
+
+
 @bp.post("/alerts/<int:alert_id>/ack")
 @page_roles(*CASEWORK_ROLES)
 def acknowledge(alert_id: int):
@@ -234,7 +281,7 @@ def acknowledge(alert_id: int):
     alert = alert_in_scope(alert_id)
     return _step(
         alert,
-        services.acknowledge,
+        "ack",
         gettext("You are now handling this alert. When you are done, resolve it with a note."),
     )
 
@@ -244,7 +291,12 @@ def acknowledge(alert_id: int):
 def release(alert_id: int):
     """Give the alert back to the open queue."""
     alert = alert_in_scope(alert_id)
-    return _step(alert, services.release, gettext("The alert is back in the open queue."))
+    return _step(alert, "release", gettext("The alert is back in the open queue."))
+
+
+def _form_failed(alert: Alert, **forms):
+    view = services.alert_page(alert)
+    return _detail(alert, view, status=422, **forms)
 
 
 @bp.post("/alerts/<int:alert_id>/resolve")
@@ -260,11 +312,13 @@ def resolve(alert_id: int):
         gettext("Write a few words about what you did. The note is required."),
     )
     if note is None:
-        return _detail(alert, resolve_form=form, status=422)
+        return _form_failed(alert, resolve_form=form)
     done = gettext(
-        "Alert resolved: %(kind)s, %(name)s.", kind=kind_label(alert.kind), name=alert.subject.name
+        "Alert resolved: %(kind)s, %(name)s.",
+        kind=kind_label(alert.kind),
+        name=_subject_name(alert),
     )
-    return _step(alert, services.close, done, to="resolved", note=note)
+    return _step(alert, "resolve", done, note)
 
 
 @bp.post("/alerts/<int:alert_id>/dismiss")
@@ -280,13 +334,13 @@ def dismiss(alert_id: int):
         gettext("Write why this is a false alarm. The reason is required."),
     )
     if reason is None:
-        return _detail(alert, dismiss_form=form, status=422)
+        return _form_failed(alert, dismiss_form=form)
     done = gettext(
         "Alert dismissed as a false alarm: %(kind)s, %(name)s.",
         kind=kind_label(alert.kind),
-        name=alert.subject.name,
+        name=_subject_name(alert),
     )
-    return _step(alert, services.close, done, to="dismissed", note=reason)
+    return _step(alert, "dismiss", done, reason)
 
 
 def _validated_text(field, schema, key: str, required: str) -> str | None:
@@ -303,45 +357,29 @@ def _validated_text(field, schema, key: str, required: str) -> str | None:
         return None
 
 
-#: Evidence keys in plain words; unknown keys are shown as they are.
-EVIDENCE_LABELS = {
-    "lat": _l("Latitude"),
-    "lon": _l("Longitude"),
-    "accuracy_m": _l("Accuracy (metres)"),
-    "recorded_at": _l("Recorded at"),
-    "nearest_zone": _l("Nearest allowed zone"),
-    "distance_outside_m": _l("Distance outside the zone (metres)"),
-    "margin_m": _l("Beyond the accuracy circle by (metres)"),
-    "allowed_zones": _l("Allowed zones measured"),
-    "zone": _l("Zone"),
-    "zone_id": _l("Zone number"),
-    "checkin_id": _l("Check-in number"),
-    "missed_windows": _l("Missed check-in windows"),
-    "from": _l("Previous position"),
-    "to": _l("This position"),
-    "distance_m": _l("Distance (metres)"),
-    "distance_after_accuracy_m": _l("Distance after allowing for accuracy (metres)"),
-    "seconds": _l("Time between (seconds)"),
-    "speed_kmh": _l("Speed (km/h)"),
-    "limit_kmh": _l("Speed limit (km/h)"),
-}
-
-
-def evidence_rows(value: dict) -> list[tuple[str, object]]:
+def evidence_rows(value: dict, labels) -> list[tuple[str, object]]:
     """Evidence as (label, node) pairs for the page, times in TIMEZONE. A node is a text, a
-    {"fields": rows} for a nested record or an {"entries": nodes} for a list."""
+    {"fields": rows} for a nested record or an {"entries": nodes} for a list. `labels` are the
+    kind's own (its catalogue entry); unknown keys are shown as they are."""
     return [
-        (str(EVIDENCE_LABELS.get(key, key)), _evidence_value(item)) for key, item in value.items()
+        (str(labels.get(key, key)), _evidence_value(item, labels)) for key, item in value.items()
     ]
 
 
-def _evidence_value(value):
+def _evidence_value(value, labels):
     if isinstance(value, dict):
         if set(value) == {"start", "end"}:
             return _window_text(value["start"], value["end"])
-        return {"fields": evidence_rows(value)}
+        if set(value) == {"start", "end", "met_late"}:
+            return gettext(
+                "%(window)s (met late: recorded at %(recorded)s, arrived at %(received)s)",
+                window=_window_text(value["start"], value["end"]),
+                recorded=_local_text(value["met_late"]["recorded_at"]),
+                received=_local_text(value["met_late"]["received_at"]),
+            )
+        return {"fields": evidence_rows(value, labels)}
     if isinstance(value, list):
-        return {"entries": [_evidence_value(item) for item in value]}
+        return {"entries": [_evidence_value(item, labels) for item in value]}
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -353,6 +391,13 @@ def _evidence_value(value):
         if moment is not None:
             return moment.astimezone(clock.local_zone()).strftime("%Y-%m-%d %H:%M:%S")
     return str(value)
+
+
+def _local_text(text: str | None) -> str:
+    moment = _instant(text) if text else None
+    if moment is None:
+        return text or ""
+    return moment.astimezone(clock.local_zone()).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _window_text(start: str, end: str) -> str:

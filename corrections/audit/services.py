@@ -1,31 +1,31 @@
-"""Writing the audit log."""
+"""Writing the audit log. Services call it with the actor and the time they were given."""
 
 from __future__ import annotations
 
-from flask import has_request_context, request
+import datetime as dt
 
-from corrections import clock
+from corrections.actors import Actor
 from corrections.audit.models import AuditEntry
 from corrections.extensions import db
 
 
 def record(
     action: str,
+    actor: Actor,
+    at: dt.datetime,
     *,
-    actor_kind: str,
-    actor_id: int | None,
     subject_id: int | None = None,
     detail: dict | None = None,
 ) -> AuditEntry:
     """Add an audit entry to the current transaction (the caller commits)."""
     entry = AuditEntry(
-        at=clock.now(),
-        actor_kind=actor_kind,
-        actor_id=actor_id,
+        at=at,
+        actor_kind=actor.kind,
+        actor_id=actor.id,
         action=action,
         subject_id=subject_id,
         detail=detail,
-        ip=request.remote_addr if has_request_context() else None,
+        ip=actor.ip,
     )
     db.session.add(entry)
     return entry

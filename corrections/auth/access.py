@@ -9,6 +9,7 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from corrections import clock
+from corrections.actors import Actor
 from corrections.auth.models import Officer
 from corrections.auth.services import find_token
 from corrections.errors import ApiError
@@ -78,3 +79,13 @@ def in_scope(officer: Officer, office_id: int) -> bool:
 def not_found() -> ApiError:
     """The 404 for unknown records and those outside the caller's scope (never reveal existence)."""
     return ApiError(404, message=gettext("No such record."))
+
+
+def officer_actor(officer: Officer) -> Actor:
+    """`officer` acting through this request, from the request's client address."""
+    return Actor.officer(officer.id, request.remote_addr)
+
+
+def request_actor() -> Actor:
+    """The officer behind this API request, as an actor."""
+    return officer_actor(api_officer())

@@ -9,7 +9,7 @@ import secrets
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -126,6 +126,26 @@ def find_token(token: str, now: dt.datetime) -> ApiToken | None:
     if row is None or row.revoked or row.expires_at <= now:
         return None
     return row
+
+
+def revoke_tokens(
+    *,
+    now: dt.datetime,
+    officer_id: int | None = None,
+    subject_id: int | None = None,
+    keep_id: int | None = None,
+) -> int:
+    """Revoke every live token of an officer or a subject (but `keep_id`); how many."""
+    if (officer_id is None) == (subject_id is None):
+        raise ValueError("name exactly one owner")
+    owner = ApiToken.officer_id == officer_id if officer_id else ApiToken.subject_id == subject_id
+    query = update(ApiToken).where(owner, ApiToken.revoked.is_(False), ApiToken.expires_at > now)
+    if keep_id is not None:
+        query = query.where(ApiToken.id != keep_id)
+    result = db.session.execute(
+        query.values(revoked=True).execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
 
 
 def retry_after_seconds(key: str, now: dt.datetime, limit: int, window: dt.timedelta) -> int | None:

@@ -1,28 +1,47 @@
-"""Recording check-ins and judging them at once; laying out the windows they must meet."""
+"""Recording check-ins and judging them at once.
+
+Every rule that applies to a deliberate report is judged before the answer returns, so a
+flagged check-in has its alert open when the phone hears back. A check-in recorded inside a
+window the sweep already counted as missed (a phone that uploads late) marks that window met
+late, says so in the alert's history and closes the alert once none of its windows is unmet.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from flask import current_app
-from sqlalchemy import and_, exists, func, literal, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from corrections import clock
-from corrections.alerts.services import raise_alert
+from corrections.actors import Actor
+from corrections.alerts.raising import raise_alert
+from corrections.alerts.services import close_by_system, record_system_step
 from corrections.audit.services import record as audit
+from corrections.checkin import plans as plan_versions
 from corrections.checkin import rules, windows
-from corrections.checkin.models import WINDOW_KINDS, Checkin, CheckinWindow
+from corrections.checkin.models import WINDOW_KINDS, Checkin, MissedWindow
+from corrections.checkin.settings import CheckinSettings
 from corrections.extensions import db
 from corrections.i18n import N_, FieldProblem
-from corrections.subjects.models import CheckinPlan, Subject, Zone
-from corrections.types import UtcDateTime
+from corrections.subjects.models import Subject
+from corrections.zones import rules as zone_rules
+from corrections.zones.services import zones_in_force
+
+#: An arbitrary constant naming the PostgreSQL advisory lock that orders check-ins and the
+#: sweep's judgement: a check-in holds it shared while it is written, a batch of the sweep holds
+#: it exclusively while it judges, so a window is never judged missed while a check-in inside it
+#: is being written (each batch is short: phones wait a fraction of a second at most).
+JUDGEMENT_LOCK_ID = 7_301_146
 
 
 class CheckinRejected(FieldProblem):
-    """The check-in cannot be stored; `field` names the reason."""
+    """The check-in cannot be stored (422); `field` names the reason."""
+
+
+class NotInSupervision(Exception):
+    """The report falls outside the subject's supervision (403 not_in_supervision)."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +57,24 @@ class LocationReport:
     battery_pct: int | None = None
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """A stored check-in, whether this call stored it, and the window it met (if any)."""
+
+    checkin: Checkin
+    created: bool
+    window: windows.DueWindow | None
+
+
+def judgement_lock(*, shared: bool) -> None:
+    """Take the judgement lock for the rest of the transaction (PostgreSQL; SQLite serialises
+    every writing transaction anyway)."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    db.session.execute(text(f"SELECT {function}(:id)"), {"id": JUDGEMENT_LOCK_ID})
+
+
 def find_by_client_id(subject_id: int, client_id: str) -> Checkin | None:
     """The check-in this phone already sent under `client_id`, if any."""
     return db.session.scalar(
@@ -45,43 +82,23 @@ def find_by_client_id(subject_id: int, client_id: str) -> Checkin | None:
     )
 
 
-def check_recorded_at(recorded_at: dt.datetime, now: dt.datetime) -> None:
+def check_recorded_at(recorded_at: dt.datetime, now: dt.datetime, settings: CheckinSettings):
     """Refuse a time too far in the future (clock skew) or too old (stale upload)."""
-    config = current_app.config
-    if recorded_at > now + dt.timedelta(seconds=config["CHECKIN_MAX_FUTURE_SECONDS"]):
+    if recorded_at > now + settings.max_future:
         raise CheckinRejected("recorded_at", N_("lies in the future"))
-    if recorded_at < now - dt.timedelta(hours=config["CHECKIN_MAX_AGE_HOURS"]):
-        raise CheckinRejected(
-            "recorded_at",
-            N_("is older than %(hours)s hours"),
-            hours=config["CHECKIN_MAX_AGE_HOURS"],
-        )
+    if recorded_at < now - settings.max_age:
+        hours = int(settings.max_age.total_seconds() // 3600)
+        raise CheckinRejected("recorded_at", N_("is older than %(hours)s hours"), hours=hours)
 
 
-def zones_in_force(subject_id: int, day: dt.date) -> list[rules.ZoneShape]:
-    """The subject's zones that apply on local `day` (permanent ones and dated ones covering it)."""
-    rows = db.session.scalars(
-        select(Zone).where(
-            Zone.subject_id == subject_id,
-            or_(Zone.valid_from.is_(None), Zone.valid_from <= day),
-            or_(Zone.valid_to.is_(None), Zone.valid_to >= day),
-        )
-    ).all()
-    return [
-        rules.ZoneShape(
-            id=z.id,
-            kind=z.kind,
-            name=z.name,
-            lat=z.lat,
-            lon=z.lon,
-            radius_m=z.radius_m,
-            polygon=tuple(tuple(c) for c in z.polygon) if z.polygon else None,
-        )
-        for z in rows
-    ]
+def check_in_supervision(subject: Subject, recorded_at: dt.datetime) -> None:
+    """Refuse a report recorded outside the supervision period (local days, both ends in it)."""
+    day = recorded_at.astimezone(clock.local_zone()).date()
+    if not subject.supervision_start <= day <= subject.supervision_end:
+        raise NotInSupervision()
 
 
-def previous_fix(subject_id: int, before: dt.datetime) -> rules.Fix | None:
+def previous_fix(subject_id: int, before: dt.datetime) -> zone_rules.Fix | None:
     """The subject's latest position taken before `before`."""
     row = db.session.execute(
         select(Checkin.lat, Checkin.lon, Checkin.accuracy_m, Checkin.recorded_at)
@@ -95,20 +112,27 @@ def previous_fix(subject_id: int, before: dt.datetime) -> rules.Fix | None:
     ).first()
     if row is None:
         return None
-    return rules.Fix(row.lat, row.lon, row.accuracy_m or 0.0, row.recorded_at)
+    return zone_rules.Fix(row.lat, row.lon, row.accuracy_m or 0.0, row.recorded_at)
 
 
-def judge(subject: Subject, report: LocationReport) -> list[rules.Finding]:
+def judge(
+    subject: Subject, report: LocationReport, settings: CheckinSettings
+) -> list[zone_rules.Finding]:
     """Every rule that applies to one deliberate location report, judged at once."""
-    fix = rules.Fix(report.lat, report.lon, report.accuracy_m, report.recorded_at)
+    fix = zone_rules.Fix(report.lat, report.lon, report.accuracy_m, report.recorded_at)
+    ceiling = settings.accuracy_ceiling_m
     local_day = report.recorded_at.astimezone(clock.local_zone()).date()
-    findings = rules.judge_zones(fix, zones_in_force(subject.id, local_day))
-    if report.mock_location:
-        findings.append(rules.Finding("mock_location", rules._fix_evidence(fix)))
+    findings = zone_rules.judge_zones(
+        fix, zones_in_force(subject.id, local_day), accuracy_ceiling_m=ceiling
+    )
+    mock = rules.judge_mock(fix, report.mock_location, ceiling)
+    if mock is not None:
+        findings.append(mock)
     travel = rules.judge_travel(
         previous_fix(subject.id, report.recorded_at),
         fix,
-        current_app.config["IMPOSSIBLE_TRAVEL_KMH"],
+        max_kmh=settings.impossible_travel_kmh,
+        accuracy_ceiling_m=ceiling,
     )
     if travel is not None:
         findings.append(travel)
@@ -116,14 +140,25 @@ def judge(subject: Subject, report: LocationReport) -> list[rules.Finding]:
 
 
 def record_location_checkin(
-    subject: Subject, report: LocationReport, *, kind: str, device_id: str | None, now: dt.datetime
-) -> tuple[Checkin, bool]:
-    """Store a location check-in and open its alerts: (check-in, created); a retry gets the 1st."""
+    subject: Subject,
+    report: LocationReport,
+    *,
+    kind: str,
+    device_id: str | None,
+    actor: Actor,
+    now: dt.datetime,
+    settings: CheckinSettings,
+) -> Recorded:
+    """Store a location check-in, open its alerts and meet the window it lies in. A retry with
+    the same client_id gets the first answer and stores nothing. CheckinRejected (422) for an
+    impossible time, NotInSupervision (403) outside the supervision period."""
     existing = find_by_client_id(subject.id, report.client_id)
     if existing is not None:
-        return existing, False
-    check_recorded_at(report.recorded_at, now)
-    findings = judge(subject, report)
+        return Recorded(existing, False, window_met_by(subject, existing))
+    check_recorded_at(report.recorded_at, now, settings)
+    check_in_supervision(subject, report.recorded_at)
+    judgement_lock(shared=True)
+    findings = judge(subject, report, settings)
     checkin = Checkin(
         subject_id=subject.id,
         client_id=report.client_id,
@@ -145,17 +180,75 @@ def record_location_checkin(
             db.session.flush()
     except IntegrityError:
         # The same retry raced us; the first one stored wins.
-        return find_by_client_id(subject.id, report.client_id), False
+        first = find_by_client_id(subject.id, report.client_id)
+        return Recorded(first, False, window_met_by(subject, first))
     audit(
         "checkin.create",
-        actor_kind="subject",
-        actor_id=subject.id,
+        actor,
+        now,
         subject_id=subject.id,
-        detail={"checkin_id": checkin.id},
+        detail={"checkin_id": checkin.id, "kind": kind, "device_id": device_id},
     )
     for finding in findings:
-        raise_alert(subject, finding.kind, {**finding.evidence, "checkin_id": checkin.id}, now)
-    return checkin, True
+        raise_alert(
+            finding.kind,
+            subject_id=subject.id,
+            office_id=subject.office_id,
+            level=subject.level,
+            evidence={**finding.evidence, "checkin_id": checkin.id},
+            at=now,
+        )
+    if kind in WINDOW_KINDS:
+        meet_missed_windows(checkin, now)
+    return Recorded(checkin, True, window_met_by(subject, checkin))
+
+
+def window_met_by(subject: Subject, checkin: Checkin) -> windows.DueWindow | None:
+    """The due window this check-in lies in (the one it met), or None."""
+    if checkin.kind not in WINDOW_KINDS:
+        return None
+    terms = [plan_versions.terms_of(p) for p in plan_versions.plans_of([subject.id])[subject.id]]
+    supervision = windows.Supervision(subject.supervision_start, subject.supervision_end)
+    return windows.window_containing(terms, supervision, checkin.recorded_at, clock.local_zone())
+
+
+def meet_missed_windows(checkin: Checkin, now: dt.datetime) -> int:
+    """Mark windows already counted as missed that this check-in lies in as met late; note it in
+    their alert's history, and close the alert when none of its windows is left unmet."""
+    met = db.session.execute(
+        update(MissedWindow)
+        .where(
+            MissedWindow.subject_id == checkin.subject_id,
+            MissedWindow.met_checkin_id.is_(None),
+            MissedWindow.starts_at <= checkin.recorded_at,
+            MissedWindow.ends_at > checkin.recorded_at,
+        )
+        .values(met_checkin_id=checkin.id)
+        .returning(MissedWindow.alert_id, MissedWindow.starts_at, MissedWindow.ends_at)
+        .execution_options(synchronize_session=False)
+    ).all()
+    for alert_id, starts_at, ends_at in met:
+        if alert_id is None:
+            continue
+        record_system_step(
+            alert_id,
+            "met_late",
+            now,
+            {
+                "window": {"start": clock.isoformat(starts_at), "end": clock.isoformat(ends_at)},
+                "checkin_id": checkin.id,
+                "recorded_at": clock.isoformat(checkin.recorded_at),
+                "received_at": clock.isoformat(checkin.received_at),
+            },
+        )
+        unmet = db.session.scalar(
+            select(func.count())
+            .select_from(MissedWindow)
+            .where(MissedWindow.alert_id == alert_id, MissedWindow.met_checkin_id.is_(None))
+        )
+        if unmet == 0:
+            close_by_system(alert_id, now, {"reason": "all_windows_met"})
+    return len(met)
 
 
 def checkins_of(subject_id: int, limit: int) -> list[Checkin]:
@@ -170,144 +263,21 @@ def checkins_of(subject_id: int, limit: int) -> list[Checkin]:
     )
 
 
-def next_window_for(subject: Subject, after: dt.datetime) -> tuple[dt.datetime, dt.datetime] | None:
-    """The subject's open or next check-in window."""
-    plan = subject.plan
-    if plan is None:
-        return None
-    zone = clock.local_zone()
-    shape = windows.WindowShape(plan.every_days, plan.window_start_min, plan.window_end_min)
-    bounds = windows.due_period(subject.supervision_start, subject.supervision_end, zone)
-    return windows.next_window(shape, plan.anchor_day, bounds, after, zone)
-
-
-# --- the sweep's part: windows ------------------------------------------------------------
-
-
-def lay_out_windows(now: dt.datetime) -> int:
-    """Insert every window that has closed by `now` and is not yet laid out (catches up after
-    downtime and for subjects enrolled late). Set-based: one INSERT ... SELECT per plan shape and
-    day; plans never laid out start from their first day, the others from the last sweep."""
-    zone = clock.local_zone()
-    today = now.astimezone(zone).date()
-    stale = or_(CheckinPlan.windows_until.is_(None), CheckinPlan.windows_until < now)
-    is_new = CheckinPlan.windows_until.is_(None)
-    groups = db.session.execute(
-        select(
-            CheckinPlan.every_days,
-            CheckinPlan.window_start_min,
-            CheckinPlan.window_end_min,
-            is_new.label("is_new"),
-            func.min(CheckinPlan.windows_until),
-            func.min(Subject.supervision_start),
-        )
-        .join(Subject, Subject.id == CheckinPlan.subject_id)
-        .where(stale, Subject.supervision_start <= today)
-        .group_by(
-            CheckinPlan.every_days, CheckinPlan.window_start_min, CheckinPlan.window_end_min, is_new
-        )
-    ).all()
-    inserted = 0
-    for every_days, start_min, end_min, new, oldest_until, earliest_start in groups:
-        shape = windows.WindowShape(every_days, start_min, end_min)
-        if new:
-            day, which = earliest_start, is_new
-        else:
-            day = max(earliest_start, oldest_until.astimezone(zone).date() - dt.timedelta(days=1))
-            which = CheckinPlan.windows_until < now
-        closed_any = False
-        while day <= today:
-            starts_at, ends_at = shape.bounds(day, zone)
-            # A window that had closed by the last sweep was laid out by it.
-            already_laid = not new and ends_at <= oldest_until
-            if ends_at <= now and not already_laid:
-                closed_any = True
-                inserted += _insert_windows_of_day(shape, day, starts_at, ends_at, which)
-            day += dt.timedelta(days=1)
-        if closed_any:
-            # Plans advance only when one of their windows closed: an idle sweep writes nothing.
-            db.session.execute(
-                update(CheckinPlan)
-                .where(
-                    CheckinPlan.every_days == every_days,
-                    CheckinPlan.window_start_min == start_min,
-                    CheckinPlan.window_end_min == end_min,
-                    which,
-                    CheckinPlan.subject_id.in_(
-                        select(Subject.id).where(Subject.supervision_start <= today)
-                    ),
-                )
-                .values(windows_until=now)
-                .execution_options(synchronize_session=False)
-            )
-    return inserted
-
-
-def _insert_windows_of_day(shape, day, starts_at, ends_at, which) -> int:
-    number = windows.day_number(day)
-    # The window must end before local midnight of supervision_end (windows.due_period).
-    end_day = day + dt.timedelta(days=1) if shape.crosses_midnight else day
-    ends_before_the_last_day = Subject.supervision_end > end_day
-    rows = (
-        select(CheckinPlan.subject_id, _bind(starts_at), _bind(ends_at))
-        .join(Subject, Subject.id == CheckinPlan.subject_id)
-        .where(
-            CheckinPlan.every_days == shape.every_days,
-            CheckinPlan.window_start_min == shape.start_min,
-            CheckinPlan.window_end_min == shape.end_min,
-            which,
-            CheckinPlan.anchor_day <= number,
-            (number - CheckinPlan.anchor_day) % CheckinPlan.every_days == 0,
-            Subject.supervision_start <= day,
-            ends_before_the_last_day,
-        )
+def read_checkins(subject_id: int, limit: int, actor: Actor, at: dt.datetime) -> list[Checkin]:
+    """The subject's check-ins for an officer: a read of positions, audited."""
+    items = checkins_of(subject_id, limit)
+    audit(
+        "subject.checkins.read",
+        actor,
+        at,
+        subject_id=subject_id,
+        detail={"checkin_ids": [c.id for c in items]},
     )
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(CheckinWindow)
-        .from_select(["subject_id", "starts_at", "ends_at"], rows)
-        .on_conflict_do_nothing(index_elements=["subject_id", "starts_at"])
-        .returning(CheckinWindow.id)
-    )
-    return len(db.session.scalars(statement).all())
+    return items
 
 
-def _bind(value: dt.datetime):
-    return literal(value, UtcDateTime)
-
-
-def meet_windows() -> int:
-    """Mark each not-yet-judged window met by the first check-in recorded inside it."""
-    inside = and_(
-        Checkin.subject_id == CheckinWindow.subject_id,
-        Checkin.kind.in_(WINDOW_KINDS),
-        Checkin.recorded_at >= CheckinWindow.starts_at,
-        Checkin.recorded_at < CheckinWindow.ends_at,
-    )
-    first_inside = select(func.min(Checkin.id)).where(inside).scalar_subquery()
-    result = db.session.execute(
-        update(CheckinWindow)
-        .where(
-            CheckinWindow.met_checkin_id.is_(None),
-            CheckinWindow.alert_id.is_(None),
-            exists().where(inside),
-        )
-        .values(met_checkin_id=first_inside)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount or 0
-
-
-def missed_windows_evidence(alert_id: int, limit: int = 20) -> dict:
-    """The windows a missed_checkin alert counts, newest first, as evidence."""
-    rows = db.session.execute(
-        select(CheckinWindow.starts_at, CheckinWindow.ends_at)
-        .where(CheckinWindow.alert_id == alert_id)
-        .order_by(CheckinWindow.starts_at.desc())
-        .limit(limit)
-    ).all()
-    return {
-        "missed_windows": [
-            {"start": clock.isoformat(r.starts_at), "end": clock.isoformat(r.ends_at)} for r in rows
-        ]
-    }
+def next_window_for(subject: Subject, after: dt.datetime) -> windows.DueWindow | None:
+    """The subject's open or next due check-in window."""
+    terms = [plan_versions.terms_of(p) for p in plan_versions.plans_of([subject.id])[subject.id]]
+    supervision = windows.Supervision(subject.supervision_start, subject.supervision_end)
+    return windows.next_window(terms, supervision, after, clock.local_zone())

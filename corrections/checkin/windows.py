@@ -1,12 +1,27 @@
-"""Pure arithmetic of check-in windows: local-time windows every N days, as UTC instants."""
+"""Pure arithmetic of check-in windows: which windows are due, as UTC instants.
+
+`is_due` is the one definition of a due window; the sweep's SQL (`checkin.detector.due_on_day`)
+states the same conditions over the plan and subject columns, and a property test holds the two
+to each other. A window of a plan version on local day `n` (a day number) is due when:
+
+- the day is one of the plan's rhythm: `(n - anchor_day) % every_days == 0`;
+- it lies within the version: `first_day <= n <= last_day` (the first window that starts at or
+  after the version took effect, the last that starts before it was replaced): a record entered
+  late has no past misses, and a change never reaches back to windows already judged;
+- it lies within the supervision: it starts on or after local midnight of `supervision_start`
+  and ends before local midnight of `supervision_end` (so no window is due on the release day).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 EPOCH = dt.date(1970, 1, 1)
+#: How far ahead `next_window` looks for a window (a plan every 90 days, behind a future change).
+HORIZON_DAYS = 800
 
 
 def day_number(day: dt.date) -> int:
@@ -22,7 +37,9 @@ def day_from_number(number: int) -> dt.date:
 def parse_hhmm(value: str) -> int:
     """'08:30' → 510 minutes after midnight; ValueError for anything else."""
     hours, _, minutes = value.partition(":")
-    if len(value) != 5 or not hours.isdigit() or not minutes.isdigit():
+    if len(value) != 5 or not hours.isascii() or not hours.isdigit() or not minutes.isdigit():
+        raise ValueError(value)
+    if not minutes.isascii():
         raise ValueError(value)
     h, m = int(hours), int(minutes)
     if not (0 <= h <= 23 and 0 <= m <= 59):
@@ -42,11 +59,14 @@ class WindowShape:
     def crosses_midnight(self) -> bool:
         return self.end_min <= self.start_min
 
-    def bounds(self, day: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
-        """The window opening on local `day`, as UTC instants."""
-        start = _local(day, self.start_min, zone)
-        end_day = day + dt.timedelta(days=1) if self.crosses_midnight else day
-        end = _local(end_day, self.end_min, zone)
+    def end_day(self, n: int) -> int:
+        """The local day (number) on which the window opening on day `n` ends."""
+        return n + 1 if self.crosses_midnight else n
+
+    def bounds(self, n: int, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+        """The window opening on local day number `n`, as UTC instants."""
+        start = _local(day_from_number(n), self.start_min, zone)
+        end = _local(day_from_number(self.end_day(n)), self.end_min, zone)
         return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
 
@@ -56,38 +76,119 @@ def _local(day: dt.date, minutes: int, zone: ZoneInfo) -> dt.datetime:
     return naive.replace(tzinfo=zone)
 
 
-def due_period(start: dt.date, end: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
-    """The instants between which check-in windows are due, UTC: a window is due when it starts on
-    or after local midnight of `supervision_start` and ends before local midnight of
-    `supervision_end` (CONTRACT). So no window is due on the last day: the day of release, when
-    the subject reports to the office in person."""
-    first = dt.datetime.combine(start, dt.time(0), tzinfo=zone)
-    last = dt.datetime.combine(end, dt.time(0), tzinfo=zone)
-    return first.astimezone(dt.UTC), last.astimezone(dt.UTC)
+@dataclass(frozen=True)
+class PlanTerms:
+    """A plan version as the arithmetic sees it."""
+
+    shape: WindowShape
+    anchor_day: int
+    first_day: int
+    last_day: int | None = None
 
 
-def is_window_day(day: dt.date, anchor_day: int, every_days: int) -> bool:
-    """True when a window opens on `day` for a plan anchored at `anchor_day`."""
-    offset = day_number(day) - anchor_day
-    return offset >= 0 and offset % every_days == 0
+@dataclass(frozen=True)
+class Supervision:
+    """The first and last local day of supervision."""
+
+    start: dt.date
+    end: dt.date
+
+
+@dataclass(frozen=True)
+class DueWindow:
+    """A due window: its bounds (UTC), its local day number and the plan version it is due by."""
+
+    start: dt.datetime
+    end: dt.datetime
+    day: int
+    plan: int
+
+
+def _aligned_up(n: int, anchor_day: int, every_days: int) -> int:
+    """The first day of the rhythm on or after `n` (never before the anchor)."""
+    n = max(n, anchor_day)
+    return n + (-(n - anchor_day)) % every_days
+
+
+def is_due(terms: PlanTerms, n: int, supervision: Supervision) -> bool:
+    """Whether the window of `terms` opening on local day `n` is due (the module's rules)."""
+    return (
+        terms.first_day <= n
+        and (terms.last_day is None or n <= terms.last_day)
+        and (n - terms.anchor_day) % terms.shape.every_days == 0
+        and day_number(supervision.start) <= n
+        and terms.shape.end_day(n) < day_number(supervision.end)
+    )
+
+
+def first_window_day(
+    shape: WindowShape, anchor_day: int, effective_from: dt.datetime, zone: ZoneInfo
+) -> int:
+    """The day of the first window of the rhythm that starts at or after `effective_from`."""
+    n = _aligned_up(
+        day_number(effective_from.astimezone(zone).date()) - 1, anchor_day, shape.every_days
+    )
+    while shape.bounds(n, zone)[0] < effective_from:
+        n += shape.every_days
+    return n
+
+
+def last_window_day(
+    shape: WindowShape, anchor_day: int, effective_to: dt.datetime, zone: ZoneInfo
+) -> int:
+    """The day of the last window of the rhythm that starts before `effective_to` (it may lie
+    before the version's first day: a version replaced before its first window has none)."""
+    n = day_number(effective_to.astimezone(zone).date()) + 1
+    n -= (n - anchor_day) % shape.every_days
+    while shape.bounds(n, zone)[0] >= effective_to:
+        n -= shape.every_days
+    return n
+
+
+def due_windows(
+    plans: Sequence[PlanTerms], supervision: Supervision, first: int, last: int, zone: ZoneInfo
+) -> list[DueWindow]:
+    """Every due window opening on local days `first`..`last` (day numbers), by start."""
+    found = []
+    for index, terms in enumerate(plans):
+        n = _aligned_up(first, terms.anchor_day, terms.shape.every_days)
+        while n <= last:
+            if is_due(terms, n, supervision):
+                start, end = terms.shape.bounds(n, zone)
+                found.append(DueWindow(start, end, n, index))
+            n += terms.shape.every_days
+    return sorted(found, key=lambda w: (w.start, w.plan))
+
+
+def window_containing(
+    plans: Sequence[PlanTerms], supervision: Supervision, instant: dt.datetime, zone: ZoneInfo
+) -> DueWindow | None:
+    """The due window `instant` lies in (start inclusive, end exclusive), if any."""
+    today = day_number(instant.astimezone(zone).date())
+    for window in due_windows(plans, supervision, today - 1, today, zone):
+        if window.start <= instant < window.end:
+            return window
+    return None
 
 
 def next_window(
-    shape: WindowShape,
-    anchor_day: int,
-    supervision: tuple[dt.datetime, dt.datetime],
-    after: dt.datetime,
-    zone: ZoneInfo,
-) -> tuple[dt.datetime, dt.datetime] | None:
-    """The window open at `after`, or the next one to open; None when supervision is over."""
-    begin, finish = supervision
-    day = max(after.astimezone(zone).date() - dt.timedelta(days=1), day_from_number(anchor_day))
-    for _ in range(shape.every_days + 3):
-        if is_window_day(day, anchor_day, shape.every_days):
-            start, end = shape.bounds(day, zone)
-            if end > after and start >= begin and end < finish:
-                return start, end
-            if start >= finish:
-                return None
-        day += dt.timedelta(days=1)
-    return None
+    plans: Sequence[PlanTerms], supervision: Supervision, after: dt.datetime, zone: ZoneInfo
+) -> DueWindow | None:
+    """The due window open at `after`, or else the next one to open; None when none is left."""
+    today = day_number(after.astimezone(zone).date())
+    best = None
+    for index, terms in enumerate(plans):
+        every = terms.shape.every_days
+        n = _aligned_up(max(today - 1, terms.first_day), terms.anchor_day, every)
+        while n <= today + HORIZON_DAYS:
+            if terms.last_day is not None and n > terms.last_day:
+                break
+            if terms.shape.end_day(n) >= day_number(supervision.end):
+                break
+            start, end = terms.shape.bounds(n, zone)
+            if end > after and is_due(terms, n, supervision):
+                if best is None or start < best.start:
+                    best = DueWindow(start, end, n, index)
+                break
+            n += every
+    return best

@@ -66,7 +66,7 @@ def load(if_empty: bool, n_subjects: int, days: int, seed: int) -> None:
     now = clock.now()
     county = services.plan_county(now, n_subjects=n_subjects, days=days, seed=seed)
     # The history runs a sweep per day; their log lines would break the progress bars.
-    sweep_log = logging.getLogger("corrections.alerts.sweep")
+    sweep_log = logging.getLogger("corrections.sweep")
     level = sweep_log.level
     sweep_log.setLevel(logging.WARNING)
     try:

@@ -17,7 +17,7 @@ import random
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from corrections.checkin.windows import WindowShape, day_number, is_window_day
+from corrections.checkin.windows import WindowShape, day_number
 from corrections.demo import data
 
 WINDOW_START, WINDOW_END = "08:00", "20:00"
@@ -279,7 +279,7 @@ def _window_days(subject: DemoSubject, first_day: dt.date, today: dt.date) -> li
     day, last = max(first_day, start), min(today, end)
     found = []
     while day <= last:
-        if is_window_day(day, day_number(start), every):
+        if (day_number(day) - day_number(start)) % every == 0:
             found.append(day)
         day += dt.timedelta(days=1)
     return found
@@ -308,7 +308,7 @@ def _checkins(rng, subject, first_day, today, now, zone) -> list[PlannedCheckin]
     for day in days:
         if day in skipped:
             continue
-        opens, _closes = shape.bounds(day, zone)
+        opens, _closes = shape.bounds(day_number(day), zone)
         if day == stray_day:
             minutes = rng.uniform(13 * 60, 17 * 60) - 8 * 60  # strays in the afternoon
             where, accuracy = _stray_point(rng, subject, behaviour)

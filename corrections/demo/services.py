@@ -12,30 +12,33 @@ import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from flask import current_app
+from sqlalchemy import func, select
 
 from corrections import clock
+from corrections.actors import Actor
 from corrections.alerts import services as alerts
 from corrections.alerts.models import Alert
 from corrections.alerts.queries import alerts_query
-from corrections.alerts.sweep import run_sweep
 from corrections.auth.models import Officer
 from corrections.auth.services import create_officer
+from corrections.casefile.schemas import SubjectIn
+from corrections.casefile.services import enrol
 from corrections.checkin.models import Checkin
 from corrections.checkin.services import LocationReport, record_location_checkin
+from corrections.checkin.settings import CheckinSettings
 from corrections.demo import data
 from corrections.demo.county import DemoCounty, DemoSubject, PlannedCheckin, build_county
 from corrections.extensions import db
 from corrections.offices.models import Office
-from corrections.subjects.models import CheckinPlan, Subject
-from corrections.subjects.schemas import SubjectIn
-from corrections.subjects.services import enrol_subject
+from corrections.subjects.models import Subject
+from corrections.sweep import run_sweep
 
 DEFAULT_SEED = 2026
 #: Officers check the queue at this local time each morning.
 MORNING = dt.time(8, 30)
-#: The sweep that closes each day, a minute after the windows close (the scheduler's rhythm).
-EVENING_SWEEP = dt.time(20, 1)
+#: The sweep that closes each day: the first after the windows close and their grace runs out.
+EVENING_SWEEP = dt.time(20, 20)
 
 
 class DemoRefused(Exception):
@@ -112,14 +115,16 @@ def load_demo(
     progress = progress or (lambda items, length, label: items)
     check_can_load(county)
     zone = clock.local_zone()
+    settings = CheckinSettings.from_config(current_app.config)
     try:
-        # Accounts and records were entered the day before the county went live.
+        # Accounts and records were entered the morning before the county went live: the
+        # plans take effect then, so that day's window (already open) is not due, the next
+        # day's is.
         clock.set_now(_local(county.first_day - dt.timedelta(days=1), dt.time(9, 0), zone))
         workers = _create_offices_and_accounts()
         subjects = {}
         for person in progress(county.subjects, len(county.subjects), "Enrolling subjects"):
-            subjects[person.number] = _enrol(person)
-        _go_live(county.first_day, zone)
+            subjects[person.number] = _enrol(person, settings)
         db.session.commit()
 
         events = _timeline(county, now, zone)
@@ -130,7 +135,7 @@ def load_demo(
             clock.set_now(event.at)
             if event.kind == "checkin":
                 person, planned = event.payload
-                _check_in(subjects[person.number], planned)
+                _check_in(subjects[person.number], planned, settings)
             elif event.kind == "sweep":
                 run_sweep(event.at)
             elif event.kind == "morning":
@@ -175,21 +180,9 @@ def _create_offices_and_accounts() -> dict[int, Officer]:
     return workers
 
 
-def _enrol(person: DemoSubject) -> Subject:
+def _enrol(person: DemoSubject, settings: CheckinSettings) -> Subject:
     payload = SubjectIn.from_plain(person.body)
-    office = db.session.scalar(select(Office).where(Office.code == payload.office_code))
-    return enrol_subject(payload, office)
-
-
-def _go_live(first_day: dt.date, zone) -> None:
-    """The county went live at midnight starting `first_day`: windows that closed before then
-    predate the system and are not due. A plan's `windows_until` says up to when the sweep has
-    dealt with its windows, so every plan is marked as dealt with up to that midnight."""
-    db.session.execute(
-        update(CheckinPlan)
-        .values(windows_until=_local(first_day, dt.time(0), zone))
-        .execution_options(synchronize_session=False)
-    )
+    return enrol(payload, None, actor=Actor.system(), now=clock.now(), grace=settings.grace)
 
 
 def _timeline(county: DemoCounty, now: dt.datetime, zone) -> list[_Event]:
@@ -209,7 +202,7 @@ def _timeline(county: DemoCounty, now: dt.datetime, zone) -> list[_Event]:
     return sorted(events)
 
 
-def _check_in(subject: Subject, planned: PlannedCheckin) -> None:
+def _check_in(subject: Subject, planned: PlannedCheckin, settings: CheckinSettings) -> None:
     report = LocationReport(
         client_id=planned.client_id,
         lat=planned.lat,
@@ -218,7 +211,15 @@ def _check_in(subject: Subject, planned: PlannedCheckin) -> None:
         recorded_at=planned.recorded_at,
         battery_pct=planned.battery_pct,
     )
-    record_location_checkin(subject, report, kind="location", device_id=None, now=clock.now())
+    record_location_checkin(
+        subject,
+        report,
+        kind="location",
+        device_id=None,
+        actor=Actor.subject(subject.id, None),
+        now=clock.now(),
+        settings=settings,
+    )
 
 
 def _work_the_queue(
@@ -233,12 +234,16 @@ def _work_the_queue(
     and resolved with a note, some only acknowledged, a few dismissed as false positives, some
     left open. The first one ever looked at is resolved, so every county shows a full history.
     Alerts of `skip_subjects` (the absent, whom nobody has reached yet) stay open."""
-    pending = db.session.scalars(
-        alerts_query(None, status="unresolved")
-        .where(Alert.opened_at < at)
-        .order_by(None)
-        .order_by(Alert.id)
-    ).all()
+    pending = (
+        db.session.scalars(
+            alerts_query(None, status="unresolved")
+            .where(Alert.opened_at < at)
+            .order_by(None)
+            .order_by(Alert.id)
+        )
+        .unique()
+        .all()
+    )
     steps: dict[int, int] = {}
     for alert in pending:
         if alert.id in worked or alert.subject_id in skip_subjects:
@@ -251,18 +256,18 @@ def _work_the_queue(
         steps[officer.id] = steps.get(officer.id, 0) + 1
         ack_at = at + dt.timedelta(minutes=10 * steps[officer.id] + rng.randint(0, 9))
         clock.set_now(ack_at)
-        alerts.acknowledge(alert, officer, ack_at)
+        actor = Actor.officer(officer.id, None)
+        alerts.acknowledge(alert, officer, actor, ack_at)
         if roll >= 0.65:
             continue  # owned, still being looked into
         done_at = ack_at + dt.timedelta(minutes=rng.randint(15, 120))
         clock.set_now(done_at)
         if roll >= 0.55 and alert.kind in data.DISMISS_REASONS:
-            alerts.close(
-                alert, officer, done_at, "dismissed", rng.choice(data.DISMISS_REASONS[alert.kind])
-            )
+            reason = rng.choice(data.DISMISS_REASONS[alert.kind])
+            alerts.close(alert, officer, actor, done_at, "dismissed", reason)
         else:
             notes = data.RESOLVE_NOTES.get(alert.kind, ("已核实处理。",))
-            alerts.close(alert, officer, done_at, "resolved", rng.choice(notes))
+            alerts.close(alert, officer, actor, done_at, "resolved", rng.choice(notes))
 
 
 def summary() -> dict:

@@ -8,13 +8,14 @@ from flask import Blueprint, jsonify
 from flask_babel import gettext
 from pydantic import Field
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from corrections.auth.access import CASEWORK_ROLES, api_roles
+from corrections import clock
+from corrections.auth.access import CASEWORK_ROLES, api_roles, request_actor
 from corrections.errors import ApiError
 from corrections.extensions import db
+from corrections.offices import services
 from corrections.offices.models import Office
-from corrections.validation import Schema, parse_json, text
+from corrections.validation import Latitude, Longitude, Schema, parse_json, text
 
 bp = Blueprint("offices_api", __name__, url_prefix="/api/v1")
 
@@ -24,8 +25,8 @@ class OfficeIn(Schema):
 
     code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
     name: text(120)
-    lat: Annotated[float, Field(ge=-90, le=90)]
-    lon: Annotated[float, Field(ge=-180, le=180)]
+    lat: Latitude
+    lon: Longitude
 
 
 @bp.post("/offices")
@@ -33,17 +34,15 @@ class OfficeIn(Schema):
 def create_office():
     """Create an office (admin only)."""
     data = parse_json(OfficeIn)
-    message = gettext("An office with this code already exists.")
-    if db.session.scalar(select(Office.id).where(Office.code == data.code)) is not None:
-        raise ApiError(409, "duplicate", message, {"code": message})
-    office = Office(code=data.code, name=data.name, lat=data.lat, lon=data.lon)
     try:
-        db.session.add(office)
-        db.session.commit()
-    except IntegrityError:
-        # Another request created the code between our check and our insert.
+        office = services.create_office(
+            data.code, data.name, data.lat, data.lon, actor=request_actor(), now=clock.now()
+        )
+    except services.OfficeExists:
         db.session.rollback()
+        message = gettext("An office with this code already exists.")
         raise ApiError(409, "duplicate", message, {"code": message}) from None
+    db.session.commit()
     return jsonify(office.to_dict()), 201
 
 

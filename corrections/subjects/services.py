@@ -1,94 +1,83 @@
-"""Enrolling subjects and finding them, always within the caller's office scope."""
+"""The person record: entering it, finding it within a caller's scope, the phone's login."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from corrections.actors import Actor
+from corrections.alerts.catalogue import ConcernInfo
+from corrections.alerts.raising import raise_alert
 from corrections.audit.services import record as audit
-from corrections.auth.services import hash_secret
-from corrections.checkin.windows import day_number, parse_hhmm
+from corrections.auth import services as accounts
 from corrections.extensions import db
 from corrections.i18n import N_, FieldProblem
 from corrections.masking import mask_id_number
 from corrections.offices.models import Office
-from corrections.subjects.models import CheckinPlan, Subject, Zone
-from corrections.subjects.schemas import PolygonZoneIn, SubjectIn
+from corrections.phones import normalize_phone
+from corrections.subjects.models import Subject
+
+PHONE_TAKEN = N_("this phone number is already registered to a subject")
 
 
 class EnrolmentError(FieldProblem):
     """The enrolment cannot go ahead; `field` names what to fix."""
 
 
-def office_by_code(code: str) -> Office | None:
-    """The office with this code, or None."""
-    return db.session.scalar(select(Office).where(Office.code == code))
+@dataclass(frozen=True)
+class Person:
+    """The person's part of an enrolment."""
+
+    name: str
+    phone: str
+    pin: str
+    category: str
+    level: str
+    supervision_start: dt.date
+    supervision_end: dt.date
+    id_number: str | None
+    home_lat: float
+    home_lon: float
 
 
-def enrol_subject(data: SubjectIn, office: Office, enrolled_by: int | None = None) -> Subject:
-    """Create the subject, their plan and zones in the current transaction, and audit it
-    (`enrolled_by` is the officer's id; None means the system, e.g. the demo loader)."""
-    if _phone_taken(data.phone):
+def create_subject(person: Person, office: Office, *, actor: Actor, now: dt.datetime) -> Subject:
+    """Enter the person record in the current transaction and audit it; EnrolmentError when the
+    phone number is taken."""
+    if _phone_taken(person.phone):
         raise EnrolmentError("phone", PHONE_TAKEN)
     subject = Subject(
-        name=data.name,
-        phone=data.phone,
-        pin_hash=hash_secret(data.pin),
+        name=person.name,
+        phone=person.phone,
+        pin_hash=accounts.hash_secret(person.pin),
         office=office,
-        category=data.category,
-        level=data.level,
-        supervision_start=data.supervision_start,
-        supervision_end=data.supervision_end,
-        id_number=data.id_number,
-        home_lat=data.home.lat,
-        home_lon=data.home.lon,
+        category=person.category,
+        level=person.level,
+        supervision_start=person.supervision_start,
+        supervision_end=person.supervision_end,
+        id_number=person.id_number,
+        home_lat=person.home_lat,
+        home_lon=person.home_lon,
+        created_at=now,
     )
-    subject.plan = CheckinPlan(
-        every_days=data.checkin.every_days,
-        window_start_min=parse_hhmm(data.checkin.window_start),
-        window_end_min=parse_hhmm(data.checkin.window_end),
-        video_every_days=data.checkin.video_every_days,
-        anchor_day=day_number(data.supervision_start),
-    )
-    subject.zones = [_zone(z) for z in data.zones]
     try:
         with db.session.begin_nested():
             db.session.add(subject)
             db.session.flush()
     except IntegrityError:
         # Another enrolment took the number between our check and our insert.
-        if _phone_taken(data.phone):
+        if _phone_taken(person.phone):
             raise EnrolmentError("phone", PHONE_TAKEN) from None
         raise
-    audit(
-        "subject.create",
-        actor_kind="officer" if enrolled_by is not None else "system",
-        actor_id=enrolled_by,
-        subject_id=subject.id,
-    )
+    audit("subject.create", actor, now, subject_id=subject.id)
     return subject
-
-
-PHONE_TAKEN = N_("this phone number is already registered to a subject")
 
 
 def _phone_taken(phone: str) -> bool:
     return db.session.scalar(select(Subject.id).where(Subject.phone == phone)) is not None
-
-
-def _zone(z) -> Zone:
-    if isinstance(z, PolygonZoneIn):
-        corners = [[lat, lon] for lat, lon in z.polygon]
-        return Zone(
-            kind=z.kind,
-            name=z.name,
-            polygon=corners,
-            lat=sum(c[0] for c in corners) / len(corners),
-            lon=sum(c[1] for c in corners) / len(corners),
-        )
-    return Zone(kind=z.kind, name=z.name, lat=z.lat, lon=z.lon, radius_m=z.radius_m)
 
 
 def subjects_query(
@@ -123,8 +112,8 @@ def subjects_query(
     return query
 
 
-def subject_to_dict(subject: Subject, today: dt.date) -> dict:
-    """A subject as the officer API shows it: resident ID masked, PIN never."""
+def person_to_dict(subject: Subject, today: dt.date) -> dict:
+    """The person as the officer API shows them: resident ID masked, PIN never."""
     return {
         "id": subject.id,
         "name": subject.name,
@@ -139,7 +128,92 @@ def subject_to_dict(subject: Subject, today: dt.date) -> dict:
         "home": {"lat": subject.home_lat, "lon": subject.home_lon}
         if subject.home_lat is not None
         else None,
-        "checkin": subject.plan.to_dict() if subject.plan else None,
-        "zones": [zone.to_dict() for zone in subject.zones],
         "device_bound": subject.device_id is not None,
     }
+
+
+def describe_subjects(ids: Sequence[int]) -> dict[int, ConcernInfo]:
+    """Names of subjects for the alert queue (one statement for a page of alerts)."""
+    from flask import url_for
+
+    rows = db.session.execute(
+        select(Subject.id, Subject.name, Subject.phone, Subject.office_id).where(
+            Subject.id.in_(ids)
+        )
+    ).all()
+    return {
+        row.id: ConcernInfo(
+            row.name, url_for("subjects.show", subject_id=row.id), row.phone, row.office_id
+        )
+        for row in rows
+    }
+
+
+# --- the phone's login ----------------------------------------------------------------------
+
+
+class WrongSecret(Exception):
+    """No subject with this phone number and PIN (401)."""
+
+
+class NotInSupervision(Exception):
+    """The subject's supervision has ended (403 not_in_supervision)."""
+
+
+@dataclass(frozen=True)
+class PhoneSession:
+    """A phone logged in: its token (shown once), when it expires, and whose it is."""
+
+    token: str
+    expires_at: dt.datetime
+    subject: Subject
+
+
+def find_by_phone(phone: str) -> Subject | None:
+    """The subject whose registered number is `phone` in any common spelling."""
+    number = normalize_phone(phone) or phone
+    return db.session.scalar(select(Subject).where(Subject.phone == number))
+
+
+def phone_login(
+    phone: str,
+    pin: str,
+    device_id: str,
+    *,
+    now: dt.datetime,
+    today: dt.date,
+    ip: str | None,
+    lifetime: dt.timedelta,
+) -> PhoneSession:
+    """Log a phone in. One phone at a time: a login from another device than the last one
+    revokes the subject's other tokens and raises `device_change` (the phone may have been left
+    with someone else). WrongSecret or NotInSupervision when refused."""
+    subject = find_by_phone(phone)
+    if not accounts.check_secret(subject.pin_hash if subject else None, pin):
+        raise WrongSecret()
+    if subject.status_on(today) == "ended":
+        raise NotInSupervision()
+    actor = Actor.subject(subject.id, ip)
+    if subject.device_id is not None and subject.device_id != device_id:
+        raise_alert(
+            "device_change",
+            subject_id=subject.id,
+            office_id=subject.office_id,
+            level=subject.level,
+            evidence={"previous_device_id": subject.device_id, "device_id": device_id},
+            at=now,
+        )
+        revoked = accounts.revoke_tokens(subject_id=subject.id, now=now)
+        audit(
+            "subject.device_change",
+            actor,
+            now,
+            subject_id=subject.id,
+            detail={"previous_device_id": subject.device_id, "tokens_revoked": revoked},
+        )
+    subject.device_id = device_id
+    token, row = accounts.issue_token(
+        now=now, lifetime=lifetime, subject_id=subject.id, device_id=device_id
+    )
+    audit("subject.login", actor, now, subject_id=subject.id, detail={"device_id": device_id})
+    return PhoneSession(token, row.expires_at, subject)

@@ -13,19 +13,15 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from corrections import clock
+from corrections.alerts import services as alerts
 from corrections.alerts.models import Alert
 from corrections.alerts.queries import alerts_query
-from corrections.audit.services import record as audit
-from corrections.auth.access import CASEWORK_ROLES, in_scope
+from corrections.auth.access import CASEWORK_ROLES, in_scope, officer_actor
 from corrections.auth.views import page_roles
-from corrections.checkin.services import checkins_of, next_window_for
-from corrections.extensions import count_rows, db
-from corrections.offices.services import offices_in_scope
-from corrections.subjects import services, svgmap
-from corrections.subjects.forms import (
+from corrections.casefile import services, svgmap
+from corrections.casefile.forms import (
     CATEGORY_TERMS,
     LEVEL_TERMS,
     EnrolForm,
@@ -33,7 +29,13 @@ from corrections.subjects.forms import (
     read_enrolment,
     term,
 )
+from corrections.checkin.services import checkins_of, next_window_for
+from corrections.checkin.settings import current as checkin_settings
+from corrections.extensions import count_rows, db
+from corrections.offices.services import office_by_code, offices_in_scope
 from corrections.subjects.models import STATUSES, Subject
+from corrections.subjects.services import subjects_query
+from corrections.zones.services import zones_of
 
 bp = Blueprint("subjects", __name__, template_folder="templates")
 
@@ -91,7 +93,7 @@ def index():
     office = None
     office_code = request.args.get("office") or None
     if office_code is not None:
-        office = services.office_by_code(office_code)
+        office = office_by_code(office_code)
         if office is None or not in_scope(current_user, office.id):
             abort(404)
     status = request.args.get("status") or ""
@@ -99,7 +101,7 @@ def index():
         status = ""
     q = (request.args.get("q") or "").strip()[:64]
     today = clock.local_today()
-    query = services.subjects_query(
+    query = subjects_query(
         scope,
         office_id=office.id if office else None,
         status=status or None,
@@ -109,9 +111,7 @@ def index():
     total = count_rows(query)
     pages = max(1, math.ceil(total / PER_PAGE))
     page = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
-    subjects = db.session.scalars(
-        query.options(selectinload(Subject.office)).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
-    ).all()
+    subjects = db.session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     unresolved = Counter(
         db.session.scalars(
             alerts_query(scope, status="unresolved")
@@ -119,12 +119,7 @@ def index():
             .with_only_columns(Alert.subject_id)
         )
     )
-    audit(
-        "subject.list",
-        actor_kind="officer",
-        actor_id=current_user.id,
-        detail={"ids": [s.id for s in subjects], "args": request.args.to_dict()},
-    )
+    services.read_list(subjects, officer_actor(current_user), clock.now(), request.args.to_dict())
     db.session.commit()
     filters = {"q": q, "office": office.code if office else "", "status": status}
     return render_template(
@@ -149,36 +144,42 @@ def show(subject_id: int):
     subject = subject_in_scope(subject_id)
     today = clock.local_today()
     now = clock.now()
-    person = services.subject_to_dict(subject, today)
+    person = services.read_file(subject, officer_actor(current_user), today, now)
     checkins = checkins_of(subject.id, TIMELINE_LENGTH)
-    open_alerts = db.session.scalars(
-        alerts_query(current_user.scope_office_id, status="unresolved", subject_id=subject.id)
-    ).all()
+    open_alerts = (
+        db.session.scalars(
+            alerts_query(current_user.scope_office_id, status="unresolved", subject_id=subject.id)
+        )
+        .unique()
+        .all()
+    )
     window = next_window_for(subject, now)
-    audit("subject.read", actor_kind="officer", actor_id=current_user.id, subject_id=subject.id)
+    zones = zones_of([subject.id]).get(subject.id, [])
     db.session.commit()
     return render_template(
         "subjects/detail.html",
         subject=subject,
         person=person,
+        plan=person["checkin"],
+        zones=zones,
         checkins=checkins,
-        open_alerts=open_alerts,
+        open_alerts=list(zip(open_alerts, alerts.present(open_alerts), strict=True)),
         next_window=window,
-        window_open=window is not None and window[0] <= now,
-        map_svg=_map(subject, checkins),
+        window_open=window is not None and window.start <= now,
+        map_svg=_map(subject, zones, checkins),
         statuses=subject_status_labels(),
         checkin_kinds=checkin_kind_labels(),
     )
 
 
-def _map(subject: Subject, checkins) -> object:
+def _map(subject: Subject, subject_zones, checkins) -> object:
     zone = clock.local_zone()
     home = (subject.home_lat, subject.home_lon) if subject.home_lat is not None else None
     zones = [
         svgmap.MapZone(
             kind=z.kind, name=z.name, lat=z.lat, lon=z.lon, radius_m=z.radius_m, polygon=z.polygon
         )
-        for z in subject.zones
+        for z in subject_zones
     ]
     statuses = {"accepted": gettext("accepted"), "flagged": gettext("flagged")}
     points = [
@@ -213,21 +214,24 @@ def new():
     errors = dict(enrolment.errors)
     subject = None
     if enrolment.data is not None:
-        office = services.office_by_code(enrolment.data.office_code)
-        if office is None or not in_scope(current_user, office.id):
+        try:
+            subject = services.enrol(
+                enrolment.data,
+                current_user,
+                actor=officer_actor(current_user),
+                now=clock.now(),
+                grace=checkin_settings().grace,
+            )
+        except services.EnrolmentForbidden:
+            db.session.rollback()
             errors["office_code"] = gettext("You may only enrol subjects in your own office.")
-        else:
-            try:
-                subject = services.enrol_subject(
-                    enrolment.data, office, enrolled_by=current_user.id
-                )
-            except services.EnrolmentError as error:
-                db.session.rollback()
-                errors[_form_field(error.field)] = error.translated()
-            except IntegrityError:
-                # Someone registered the same phone a moment ago; the unique index decided.
-                db.session.rollback()
-                errors["phone"] = gettext("This phone number is already registered to a subject.")
+        except services.EnrolmentError as error:
+            db.session.rollback()
+            errors[_form_field(error.field)] = error.translated()
+        except IntegrityError:
+            # Someone registered the same phone a moment ago; the unique index decided.
+            db.session.rollback()
+            errors["phone"] = gettext("This phone number is already registered to a subject.")
     if subject is None:
         summary = put_errors(form, errors)
         return render_template("subjects/new.html", form=form, summary=summary), 422

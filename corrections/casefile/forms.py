@@ -28,7 +28,7 @@ from wtforms import (
 )
 from wtforms.widgets import DateInput, TimeInput
 
-from corrections.subjects.schemas import SubjectIn
+from corrections.casefile.schemas import SubjectIn
 from corrections.validation import field_errors
 
 #: Statutory terms: the Chinese name is the legal one and is shown as is; English is a gloss.

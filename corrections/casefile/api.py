@@ -7,14 +7,25 @@ from flask_babel import gettext
 
 from corrections import clock
 from corrections.api import choice_arg, int_arg, page_args
-from corrections.audit.services import record as audit
-from corrections.auth.access import CASEWORK_ROLES, api_officer, api_roles, in_scope, not_found
-from corrections.checkin.services import checkins_of
+from corrections.auth.access import (
+    CASEWORK_ROLES,
+    api_officer,
+    api_roles,
+    in_scope,
+    not_found,
+    request_actor,
+)
+from corrections.casefile import services
+from corrections.casefile.schemas import SubjectIn
+from corrections.checkin import plans
+from corrections.checkin.schemas import PlanChangeIn
+from corrections.checkin.services import read_checkins
+from corrections.checkin.settings import current as checkin_settings
 from corrections.errors import ApiError, validation_error
 from corrections.extensions import count_rows, db
-from corrections.subjects import services
+from corrections.offices.services import office_by_code
 from corrections.subjects.models import STATUSES, Subject
-from corrections.subjects.schemas import SubjectIn
+from corrections.subjects.services import subjects_query
 from corrections.validation import parse_json
 
 bp = Blueprint("subjects_api", __name__, url_prefix="/api/v1")
@@ -32,7 +43,7 @@ def office_filter_in_scope(code: str | None):
     """The office named by a filter; 404 when unknown or outside the caller's scope."""
     if code is None:
         return None
-    office = services.office_by_code(code)
+    office = office_by_code(code)
     if office is None or not in_scope(api_officer(), office.id):
         raise not_found()
     return office
@@ -42,19 +53,26 @@ def office_filter_in_scope(code: str | None):
 @api_roles(*CASEWORK_ROLES)
 def enrol():
     """Enrol a subject with their plan and zones."""
-    officer = api_officer()
     data = parse_json(SubjectIn)
-    office = services.office_by_code(data.office_code)
-    if office is None:
-        raise validation_error({"office_code": gettext("no office with this code")})
-    if not in_scope(officer, office.id):
-        raise ApiError(403, message=gettext("You may only enrol subjects in your own office."))
+    now = clock.now()
     try:
-        subject = services.enrol_subject(data, office, enrolled_by=officer.id)
+        subject = services.enrol(
+            data,
+            api_officer(),
+            actor=request_actor(),
+            now=now,
+            grace=checkin_settings().grace,
+        )
+    except services.EnrolmentForbidden:
+        db.session.rollback()
+        raise ApiError(
+            403, message=gettext("You may only enrol subjects in your own office.")
+        ) from None
     except services.EnrolmentError as error:
+        db.session.rollback()
         raise validation_error({error.field: error.translated()}) from None
     db.session.commit()
-    return jsonify(services.subject_to_dict(subject, clock.local_today())), 201
+    return jsonify(services.files_of([subject], clock.local_today(), now)[0]), 201
 
 
 @bp.get("/subjects")
@@ -65,8 +83,8 @@ def list_subjects():
     office = office_filter_in_scope(request.args.get("office") or None)
     status = choice_arg("status", STATUSES)
     page, per_page = page_args()
-    today = clock.local_today()
-    query = services.subjects_query(
+    today, now = clock.local_today(), clock.now()
+    query = subjects_query(
         officer.scope_office_id,
         office_id=office.id if office else None,
         status=status,
@@ -75,15 +93,10 @@ def list_subjects():
     )
     total = count_rows(query)
     subjects = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
-    audit(
-        "subject.list",
-        actor_kind="officer",
-        actor_id=officer.id,
-        detail={"ids": [s.id for s in subjects], "args": request.args.to_dict()},
-    )
+    services.read_list(subjects, request_actor(), now, request.args.to_dict())
     db.session.commit()
     return jsonify(
-        items=[services.subject_to_dict(s, today) for s in subjects],
+        items=services.files_of(subjects, today, now),
         total=total,
         page=page,
         per_page=per_page,
@@ -95,9 +108,9 @@ def list_subjects():
 def show(subject_id: int):
     """One subject."""
     subject = subject_in_scope(subject_id)
-    audit("subject.read", actor_kind="officer", actor_id=api_officer().id, subject_id=subject.id)
+    data = services.read_file(subject, request_actor(), clock.local_today(), clock.now())
     db.session.commit()
-    return jsonify(services.subject_to_dict(subject, clock.local_today()))
+    return jsonify(data)
 
 
 @bp.get("/subjects/<int:subject_id>/checkins")
@@ -106,12 +119,29 @@ def checkins(subject_id: int):
     """The subject's check-ins, newest first."""
     subject = subject_in_scope(subject_id)
     limit = int_arg("limit", 100, low=1, high=1000)
-    items = checkins_of(subject.id, limit)
-    audit(
-        "subject.checkins.read",
-        actor_kind="officer",
-        actor_id=api_officer().id,
-        subject_id=subject.id,
-    )
+    items = read_checkins(subject.id, limit, request_actor(), clock.now())
     db.session.commit()
     return jsonify(items=[c.to_dict() for c in items])
+
+
+@bp.put("/subjects/<int:subject_id>/checkin-plan")
+@api_roles(*CASEWORK_ROLES)
+def change_plan(subject_id: int):
+    """Replace the subject's check-in plan from a day on (today or later)."""
+    subject = subject_in_scope(subject_id)
+    data = parse_json(PlanChangeIn)
+    now = clock.now()
+    try:
+        plan = plans.change_plan(
+            subject.id,
+            plans.PlanSpec.of(data),
+            data.effective_on,
+            actor=request_actor(),
+            now=now,
+            grace=checkin_settings().grace,
+        )
+    except plans.PlanError as error:
+        db.session.rollback()
+        raise validation_error({error.field: error.translated()}) from None
+    db.session.commit()
+    return jsonify(plan.to_dict())

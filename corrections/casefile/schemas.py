@@ -1,0 +1,80 @@
+"""The enrolment request: the person, their check-in plan and their zones in one body (shared
+by the API, the web form and the demo loader)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from corrections.checkin.schemas import CheckinPlanIn
+from corrections.i18n import N_
+from corrections.phones import normalize_phone
+from corrections.subjects.services import Person
+from corrections.validation import Latitude, Longitude, Schema, text
+from corrections.zones.schemas import ZoneIn
+
+#: Supervision dates: late records and enrolment ahead are fine, year 1 or 9999 is a typo (and
+#: would overflow the window arithmetic).
+SupervisionDate = Annotated[dt.date, Field(ge=dt.date(2000, 1, 1), le=dt.date(2099, 12, 31))]
+
+
+class PointIn(Schema):
+    """A place: latitude and longitude in degrees (WGS 84)."""
+
+    lat: Latitude
+    lon: Longitude
+
+
+class SubjectIn(Schema):
+    """Everything needed to enrol a subject: the person, the plan and the zones."""
+
+    name: text(64)
+    phone: Annotated[str, Field(min_length=5, max_length=32)]
+    pin: Annotated[str, Field(pattern=r"^[0-9]{4,8}$")]
+    office_code: Annotated[str, Field(min_length=1, max_length=32)]
+    category: Literal["control", "probation", "parole", "medical_parole"]
+    level: Literal["strict", "normal", "lenient"]
+    supervision_start: SupervisionDate
+    supervision_end: SupervisionDate
+    id_number: Annotated[str, Field(pattern=r"^[0-9]{17}[0-9Xx]$")] | None = None
+    home: PointIn
+    zones: Annotated[list[ZoneIn], Field(max_length=50)] = []
+    checkin: CheckinPlanIn
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        normalized = normalize_phone(value, strict=True)
+        if normalized is None:
+            raise ValueError(N_("is not a valid phone number"))
+        return normalized
+
+    @field_validator("id_number")
+    @classmethod
+    def _upper_x(cls, value: str | None) -> str | None:
+        return value.upper() if value else value
+
+    @field_validator("supervision_end")
+    @classmethod
+    def _period(cls, value: dt.date, info: ValidationInfo) -> dt.date:
+        start = info.data.get("supervision_start")
+        if start is not None and value < start:
+            raise ValueError(N_("must not be before supervision_start"))
+        return value
+
+    def person(self) -> Person:
+        """The person's part."""
+        return Person(
+            name=self.name,
+            phone=self.phone,
+            pin=self.pin,
+            category=self.category,
+            level=self.level,
+            supervision_start=self.supervision_start,
+            supervision_end=self.supervision_end,
+            id_number=self.id_number,
+            home_lat=self.home.lat,
+            home_lon=self.home.lon,
+        )

@@ -1,0 +1,66 @@
+"""The alert kinds the zone rules raise: their catalogue entries."""
+
+from __future__ import annotations
+
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
+from corrections.alerts.catalogue import AlertKind, escalated_when_strict
+
+#: Evidence keys of a judged position, in plain words.
+POSITION_LABELS = {
+    "lat": _l("Latitude"),
+    "lon": _l("Longitude"),
+    "accuracy_m": _l("Accuracy (metres)"),
+    "accuracy_counted_m": _l("Accuracy counted by the rules (metres)"),
+    "recorded_at": _l("Recorded at"),
+    "checkin_id": _l("Check-in number"),
+}
+
+
+def _metres(value) -> str:
+    return "?" if value is None else f"{value:.0f}"
+
+
+def _geofence_summary(alert, evidence: dict) -> str:
+    return gettext(
+        "Checked in %(m)s m outside the allowed zone %(zone)s (accuracy %(acc)s m).",
+        m=_metres(evidence.get("distance_outside_m")),
+        zone=evidence.get("nearest_zone", ""),
+        acc=_metres(evidence.get("accuracy_counted_m", evidence.get("accuracy_m"))),
+    )
+
+
+def _exclusion_summary(alert, evidence: dict) -> str:
+    return gettext("Checked in inside the exclusion zone %(zone)s.", zone=evidence.get("zone", ""))
+
+
+GEOFENCE_EXIT = AlertKind(
+    "geofence_exit",
+    _l("Left the allowed zone"),
+    escalated_when_strict("high"),
+    "high",
+    summary=_geofence_summary,
+    evidence_labels={
+        **POSITION_LABELS,
+        "nearest_zone": _l("Nearest allowed zone"),
+        "distance_outside_m": _l("Distance outside the zone (metres)"),
+        "margin_m": _l("Beyond the accuracy circle by (metres)"),
+        "allowed_zones": _l("Allowed zones measured"),
+        "zone": _l("Zone"),
+        "zone_id": _l("Zone number"),
+    },
+    detector="ingest",
+)
+
+EXCLUSION_ZONE = AlertKind(
+    "exclusion_zone",
+    _l("Entered an exclusion zone"),
+    escalated_when_strict("high"),
+    "high",
+    summary=_exclusion_summary,
+    evidence_labels={**POSITION_LABELS, "zone": _l("Zone"), "zone_id": _l("Zone number")},
+    detector="ingest",
+)
+
+KINDS = (GEOFENCE_EXIT, EXCLUSION_ZONE)

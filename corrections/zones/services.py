@@ -1,0 +1,74 @@
+"""Storing a subject's zones and finding the ones in force on a day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import or_, select
+
+from corrections.extensions import db
+from corrections.zones import rules
+from corrections.zones.models import Zone
+from corrections.zones.schemas import PolygonZoneIn
+
+
+def add_zones(subject_id: int, zones: Iterable) -> list[Zone]:
+    """Store zones (CircleZoneIn / PolygonZoneIn) for a subject in the current transaction."""
+    rows = [_zone(subject_id, z) for z in zones]
+    db.session.add_all(rows)
+    return rows
+
+
+def _zone(subject_id: int, z) -> Zone:
+    if isinstance(z, PolygonZoneIn):
+        corners = [[lat, lon] for lat, lon in z.polygon]
+        return Zone(
+            subject_id=subject_id,
+            kind=z.kind,
+            name=z.name,
+            polygon=corners,
+            lat=sum(c[0] for c in corners) / len(corners),
+            lon=sum(c[1] for c in corners) / len(corners),
+        )
+    return Zone(
+        subject_id=subject_id, kind=z.kind, name=z.name, lat=z.lat, lon=z.lon, radius_m=z.radius_m
+    )
+
+
+def zones_of(subject_ids: Sequence[int]) -> dict[int, list[Zone]]:
+    """Every zone of each subject (one statement), in the order they were added."""
+    found: dict[int, list[Zone]] = defaultdict(list)
+    if not subject_ids:
+        return found
+    for zone in db.session.scalars(
+        select(Zone).where(Zone.subject_id.in_(subject_ids)).order_by(Zone.id)
+    ):
+        found[zone.subject_id].append(zone)
+    return found
+
+
+def zones_in_force(subject_id: int, day: dt.date) -> list[rules.ZoneShape]:
+    """The subject's zones that apply on local `day` (permanent ones and dated ones covering it)."""
+    rows = db.session.scalars(
+        select(Zone).where(
+            Zone.subject_id == subject_id,
+            or_(Zone.valid_from.is_(None), Zone.valid_from <= day),
+            or_(Zone.valid_to.is_(None), Zone.valid_to >= day),
+        )
+    ).all()
+    return [shape_of(z) for z in rows]
+
+
+def shape_of(zone: Zone) -> rules.ZoneShape:
+    """A stored zone as the pure rules see it."""
+    return rules.ZoneShape(
+        id=zone.id,
+        kind=zone.kind,
+        name=zone.name,
+        lat=zone.lat,
+        lon=zone.lon,
+        radius_m=zone.radius_m,
+        polygon=tuple(tuple(c) for c in zone.polygon) if zone.polygon else None,
+    )
