@@ -100,10 +100,10 @@ def register_blueprints(app: Flask) -> None:
     from corrections.auth import views as auth_views
     from corrections.casefile import api as casefile_api
     from corrections.casefile import views as casefile_views
-    from corrections.offices import api as offices_api
+    from corrections.admin import api as admin_api
     from mobile_api import bp as mobile_bp
 
-    for module in (auth_api, offices_api, casefile_api, alerts_api):
+    for module in (auth_api, admin_api, casefile_api, alerts_api):
         csrf.exempt(module.bp)  # token clients; session calls are checked in api_officer()
         app.register_blueprint(module.bp)
     csrf.exempt(mobile_bp)

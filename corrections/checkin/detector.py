@@ -160,8 +160,11 @@ def _store_missed(shape_id, shape, n, start, end, low, high, now) -> int:
         dialect.insert(MissedWindow)
         .from_select(["subject_id", "plan_id", "starts_at", "ends_at", "judged_at"], rows)
         .on_conflict_do_nothing(index_elements=["subject_id", "starts_at"])
+        # Counted by what it returns: SQLAlchemy on psycopg reports no row count for an
+        # INSERT ... SELECT.
+        .returning(MissedWindow.id)
     )
-    return db.session.execute(statement).rowcount or 0
+    return len(db.session.scalars(statement).all())
 
 
 def _raise_alerts(low, high, now):

@@ -17,7 +17,7 @@ from corrections.offices import services
 from corrections.offices.models import Office
 from corrections.validation import Latitude, Longitude, Schema, parse_json, text
 
-bp = Blueprint("offices_api", __name__, url_prefix="/api/v1")
+bp = Blueprint("admin_api", __name__, url_prefix="/api/v1")
 
 
 class OfficeIn(Schema):
