@@ -19,11 +19,11 @@ import time
 from pathlib import Path
 
 import sqlalchemy as sa
+from corrections.alerts.sweep import run_sweep
 from flask_migrate import upgrade
 
 from config import TestingConfig
 from corrections import clock, create_app
-from corrections.alerts.sweep import run_sweep
 from corrections.checkin.models import Checkin
 from corrections.checkin.windows import day_number
 from corrections.extensions import db

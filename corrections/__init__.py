@@ -94,13 +94,13 @@ def register_url_converters(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Every surface: pages, /api/v1, /mobile/v1. The one place that imports mobile_api."""
     from corrections import health
+    from corrections.admin import api as admin_api
     from corrections.alerts import api as alerts_api
     from corrections.alerts import views as alerts_views
     from corrections.auth import api as auth_api
     from corrections.auth import views as auth_views
     from corrections.casefile import api as casefile_api
     from corrections.casefile import views as casefile_views
-    from corrections.admin import api as admin_api
     from mobile_api import bp as mobile_bp
 
     for module in (auth_api, admin_api, casefile_api, alerts_api):
