@@ -1,49 +1,52 @@
-"""Benchmark: the missed-check-in sweep over many subjects.
+"""Benchmark: the missed-check-in sweep over many subjects (PostgreSQL).
 
     .venv/bin/python bench/sweep_bench.py \
         --database-url postgresql+psycopg://postgres@127.0.0.1/bench \
-        --subjects 100000 --days 7
+        --subjects 700000 --days 2
 
 The database named is emptied and rebuilt by the migrations. Subjects, plans and check-ins are
-bulk-inserted (the service layer is not what is measured here); 95% of subjects check in inside
-each daily window. Timed: the first sweep (catching up all days), an idle repeat, and the sweep
-that closes one more day (the steady-state daily load).
+generated in the database with generate_series (the service layer is not what is measured
+here): every subject checks in daily from 08:00 to 20:00 local time, 95% of them inside each
+day's window; the plans took effect before the first day. Timed: the first sweep (catching up
+`--days` days), an idle repeat, an idle minute sweep, and the sweep that closes one more day
+(the steady-state daily load), with the longest single transaction of each and the statements
+it ran.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import random
 import time
 from pathlib import Path
 
 import sqlalchemy as sa
-from corrections.alerts.sweep import run_sweep
 from flask_migrate import upgrade
 
 from config import TestingConfig
 from corrections import clock, create_app
-from corrections.checkin.models import Checkin
-from corrections.checkin.windows import day_number
+from corrections.checkin.plans import next_judgement
+from corrections.checkin.windows import WindowShape, day_number
 from corrections.extensions import db
-from corrections.offices.models import Office
-from corrections.subjects.models import CheckinPlan, Subject
+from corrections.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 UTC = dt.UTC
+SHAPE = WindowShape(1, 8 * 60, 20 * 60)
 
 
-def build_app(url: str):
+def build_app(url: str, batch_size: int):
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-            conn.execute(sa.text("CREATE SCHEMA public"))
+        if engine.dialect.name != "postgresql":
+            raise SystemExit("the benchmark generates its data with PostgreSQL's generate_series")
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
     engine.dispose()
 
     class Config(TestingConfig):
         SQLALCHEMY_DATABASE_URI = url
+        SWEEP_BATCH_SIZE = batch_size
 
     app = create_app(Config)
     with app.app_context():
@@ -51,78 +54,115 @@ def build_app(url: str):
     return app
 
 
-def populate(n: int, first_day: dt.date, days: int, checkin_rate: float, seed: int = 7) -> None:
-    rng = random.Random(seed)
-    offices = max(1, n // 500)
-    db.session.execute(
-        sa.insert(Office),
-        [
-            {"code": f"B{i:05d}", "name": f"Office {i}", "lat": 24.7, "lon": 107.5}
-            for i in range(offices)
-        ],
+def populate(n: int, first_day: dt.date, days: int, rate: float, zone) -> None:
+    """n subjects in n/500 offices, one daily plan each, and `days` days of check-ins."""
+    enrolled = dt.datetime.combine(first_day - dt.timedelta(days=1), dt.time(9), zone)
+    grace = dt.timedelta(minutes=15)
+    run = db.session.execute
+    run(
+        sa.text(
+            "INSERT INTO offices (code, name, lat, lon, created_at)"
+            " SELECT 'B' || g, 'Office ' || g, 24.7, 107.5, :at"
+            " FROM generate_series(1, :offices) g"
+        ),
+        {"offices": max(1, n // 500), "at": enrolled},
     )
-    office_ids = db.session.scalars(sa.select(Office.id)).all()
-    chunk = 10_000
-    for start in range(0, n, chunk):
-        rows = [
-            {
-                "name": f"S{i}",
-                "phone": f"+86139{i:08d}",
-                "pin_hash": "x",
-                "office_id": office_ids[i % len(office_ids)],
-                "category": "probation",
-                "level": rng.choice(("strict", "normal", "lenient")),
-                "supervision_start": first_day,
-                "supervision_end": first_day + dt.timedelta(days=365),
-            }
-            for i in range(start, min(n, start + chunk))
-        ]
-        ids = db.session.scalars(sa.insert(Subject).returning(Subject.id), rows).all()
-        db.session.execute(
-            sa.insert(CheckinPlan),
-            [
-                {
-                    "subject_id": sid,
-                    "every_days": 1,
-                    "window_start_min": 8 * 60,
-                    "window_end_min": 20 * 60,
-                    "anchor_day": day_number(first_day),
-                }
-                for sid in ids
-            ],
-        )
-        checkins = []
-        for sid in ids:
-            for d in range(days):
-                if rng.random() < checkin_rate:
-                    local_noon = dt.datetime.combine(
-                        first_day + dt.timedelta(days=d), dt.time(4, 0), UTC
-                    )
-                    checkins.append(
-                        {
-                            "subject_id": sid,
-                            "client_id": f"b{d}",
-                            "kind": "location",
-                            "lat": 24.7,
-                            "lon": 107.5,
-                            "accuracy_m": 20.0,
-                            "recorded_at": local_noon,
-                            "received_at": local_noon,
-                            "status": "accepted",
-                            "flags": [],
-                        }
-                    )
-        if checkins:
-            db.session.execute(sa.insert(Checkin), checkins)
-        db.session.commit()
-        print(f"  populated {min(n, start + chunk):,} / {n:,} subjects", flush=True)
+    run(
+        sa.text(
+            "INSERT INTO subjects (name, phone, pin_hash, office_id, category, level,"
+            " supervision_start, supervision_end, created_at)"
+            " SELECT 'S' || g, '+86139' || lpad(g::text, 8, '0'), 'x',"
+            "  1 + (g % :offices), 'probation',"
+            "  (ARRAY['strict', 'normal', 'lenient'])[1 + g % 3],"
+            "  :start, :end, :at"
+            " FROM generate_series(1, :n) g"
+        ),
+        {
+            "n": n,
+            "offices": max(1, n // 500),
+            "start": first_day,
+            "end": first_day + dt.timedelta(days=365),
+            "at": enrolled,
+        },
+    )
+    shape_id = run(
+        sa.text(
+            "INSERT INTO window_shapes (every_days, window_start_min, window_end_min,"
+            " judged_until, next_judgement_at) VALUES (1, 480, 1200, :at, :next) RETURNING id"
+        ),
+        {"at": enrolled, "next": next_judgement(SHAPE, enrolled, grace, zone)},
+    ).scalar_one()
+    run(
+        sa.text(
+            "INSERT INTO checkin_plans (subject_id, shape_id, anchor_day, effective_from,"
+            " first_day, created_at)"
+            " SELECT id, :shape, :anchor, :at, :anchor, :at FROM subjects"
+        ),
+        {"shape": shape_id, "anchor": day_number(first_day), "at": enrolled},
+    )
+    db.session.commit()
+    for day in range(days):
+        add_day_of_checkins(first_day + dt.timedelta(days=day), rate, zone)
+        print(f"  check-ins of day {day + 1} of {days}", flush=True)
 
 
-def timed(label: str, now: dt.datetime) -> float:
+def add_day_of_checkins(day: dt.date, rate: float, zone) -> None:
+    """Check-ins at 12:00 local for a `rate` share of subjects, chosen by hashing the day."""
+    noon = dt.datetime.combine(day, dt.time(12), zone)
+    db.session.execute(
+        sa.text(
+            "INSERT INTO checkins (subject_id, client_id, kind, lat, lon, accuracy_m,"
+            " recorded_at, received_at, status, flags)"
+            " SELECT id, CAST(:client AS varchar), 'location', 24.7, 107.5, 20.0, :at, :at,"
+            "  'accepted', '[]'"
+            " FROM subjects"
+            " WHERE abs(hashtext(id::text || CAST(:client AS text))) % 1000 < :per_mille"
+        ),
+        {"client": f"b{day.isoformat()}", "at": noon, "per_mille": int(rate * 1000)},
+    )
+    db.session.commit()
+
+
+class Transactions:
+    """Measures each transaction of the sweep: how long it was open and how many statements."""
+
+    def __init__(self, engine):
+        self.longest = 0.0
+        self.statements = 0
+        self.count = 0
+        self._began = None
+        sa.event.listen(engine, "begin", self._begin)
+        sa.event.listen(engine, "commit", self._end)
+        sa.event.listen(engine, "rollback", self._end)
+        sa.event.listen(engine, "before_cursor_execute", self._statement)
+
+    def reset(self):
+        self.longest, self.statements, self.count = 0.0, 0, 0
+
+    def _begin(self, conn):
+        self._began = time.perf_counter()
+
+    def _end(self, conn):
+        if self._began is not None:
+            self.longest = max(self.longest, time.perf_counter() - self._began)
+            self.count += 1
+            self._began = None
+
+    def _statement(self, *args):
+        self.statements += 1
+
+
+def timed(label: str, now: dt.datetime, transactions: Transactions) -> float:
+    clock.set_now(now)
+    transactions.reset()
     began = time.perf_counter()
     result = run_sweep(now)["missed_checkin"]
     took = time.perf_counter() - began
-    print(f"{label:<32} {took:8.2f} s  {result}", flush=True)
+    print(
+        f"{label:<34} {took:7.2f} s  longest transaction {transactions.longest:5.2f} s"
+        f" ({transactions.count} transactions, {transactions.statements} statements)  {result}",
+        flush=True,
+    )
     return took
 
 
@@ -130,8 +170,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--subjects", type=int, default=100_000)
-    parser.add_argument("--days", type=int, default=7)
+    parser.add_argument("--days", type=int, default=2)
     parser.add_argument("--checkin-rate", type=float, default=0.95)
+    parser.add_argument("--batch-size", type=int, default=TestingConfig.SWEEP_BATCH_SIZE)
     parser.add_argument(
         "--no-analyze",
         dest="analyze",
@@ -141,22 +182,27 @@ def main() -> None:
     args = parser.parse_args()
 
     first_day = dt.date(2026, 11, 1)
-    app = build_app(args.database_url)
+    app = build_app(args.database_url, args.batch_size)
     with app.app_context():
+        zone = clock.local_zone()
         print(f"populating {args.subjects:,} subjects, {args.days} days of check-ins")
         began = time.perf_counter()
-        populate(args.subjects, first_day, args.days + 1, args.checkin_rate)
+        populate(args.subjects, first_day, args.days, args.checkin_rate, zone)
         print(f"  done in {time.perf_counter() - began:.1f} s")
-        if args.analyze and db.engine.dialect.name == "postgresql":
+        if args.analyze:
             db.session.execute(sa.text("ANALYZE"))
             db.session.commit()
+        transactions = Transactions(db.engine)
         last = first_day + dt.timedelta(days=args.days - 1)
-        evening = dt.datetime.combine(last, dt.time(13, 0), UTC)  # 21:00 in Asia/Shanghai
-        clock.set_now(evening)
-        timed(f"first sweep ({args.days} days)", evening)
-        timed("repeat, nothing new", evening + dt.timedelta(minutes=1))
-        timed("minute sweep, no window closed", evening + dt.timedelta(hours=12))
-        timed("next day's window closes", evening + dt.timedelta(days=1))
+        evening = dt.datetime.combine(last, dt.time(20, 16), zone)
+        timed(f"first sweep ({args.days} days)", evening, transactions)
+        timed("repeat, nothing new", evening + dt.timedelta(minutes=1), transactions)
+        timed("minute sweep, no window closed", evening + dt.timedelta(hours=12), transactions)
+        add_day_of_checkins(last + dt.timedelta(days=1), args.checkin_rate, zone)
+        if args.analyze:
+            db.session.execute(sa.text("ANALYZE checkins"))
+            db.session.commit()
+        timed("next day's window closes", evening + dt.timedelta(days=1), transactions)
 
 
 if __name__ == "__main__":

@@ -100,3 +100,44 @@ def test_sweep_refuses_a_malformed_time(app, world):
     result = flask(app, "alerts", "sweep", "--at", "yesterday")
     assert result.exit_code != 0
     assert "ISO 8601" in result.output
+
+
+def test_in_production_a_sweep_in_the_future_needs_allow_future(app, world):
+    world.subject(supervision_start="2026-11-20", enrolled_at="2026-11-19T12:00:00+08:00")
+    app.config["APP_ENV"] = "production"
+    try:
+        refused = flask(app, "alerts", "sweep", "--at", "2026-12-05T21:00:00+08:00")
+        assert refused.exit_code != 0
+        assert "--allow-future" in refused.output
+        with app.app_context():
+            assert db.session.scalar(select(func.count(Alert.id))) == 0  # nothing judged
+        # A time in the past is a catch-up, not a prophecy: allowed.
+        assert flask(app, "alerts", "sweep", "--at", "2026-11-27T21:00:00+08:00").exit_code == 0
+        allowed = flask(
+            app, "alerts", "sweep", "--at", "2026-12-05T21:00:00+08:00", "--allow-future"
+        )
+        assert allowed.exit_code == 0, allowed.output
+    finally:
+        app.config["APP_ENV"] = "testing"
+
+
+def test_elsewhere_a_sweep_in_the_future_is_a_drill(app, world):
+    world.subject(supervision_start="2026-11-20", enrolled_at="2026-11-19T12:00:00+08:00")
+    assert sweep(app, "2026-12-05T21:00:00+08:00")["windows_missed"] == 16
+
+
+def test_scheduler_status_says_whether_the_scheduler_and_the_sweep_are_alive(app, world, at):
+    silent = flask(app, "scheduler", "status")
+    assert silent.exit_code == 1
+    assert "SILENT (never seen)" in silent.output and "STALE" in silent.output
+    from corrections.scheduler import SchedulerState, heartbeat_job, sweep_job
+
+    state = SchedulerState(5)
+    heartbeat_job(app, state)
+    sweep_job(app, state)
+    alive = flask(app, "scheduler", "status")
+    assert alive.exit_code == 0, alive.output
+    assert "scheduler: alive" in alive.output and "sweep: fresh" in alive.output
+    at("2026-11-28T10:10:00+08:00")  # ten minutes without a beat or a sweep
+    late = flask(app, "scheduler", "status")
+    assert late.exit_code == 1 and "SILENT since" in late.output and "STALE" in late.output

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case
+from sqlalchemy import String, case, literal
 
 LEVELS = ("strict", "normal", "lenient")
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -53,9 +53,10 @@ class AlertKind:
 
     def severity_sql(self, level_column):
         """The same decision as `severity_for`, as SQL over a column of levels."""
+        default = literal(self.default_severity, String)
         if not self.severity:
-            return self.default_severity
-        return case(dict(self.severity), value=level_column, else_=self.default_severity)
+            return default
+        return case(dict(self.severity), value=level_column, else_=default)
 
     def describe(self, alert, evidence: dict) -> str:
         """The one sentence for the queue; the kind's name when it has no summary of its own."""

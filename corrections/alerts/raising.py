@@ -35,8 +35,10 @@ class Raised:
         return self.opened + self.bumped
 
 
-def raise_alerts(kind: str, source, at: dt.datetime) -> Raised:
-    """Open or bump alerts of `kind` for every row of `source` (see the module's docstring)."""
+def raise_alerts(kind: str, source, at: dt.datetime, *, within: tuple = ()) -> Raised:
+    """Open or bump alerts of `kind` for every row of `source` (see the module's docstring).
+    `within` narrows the alerts looked at to those `source` can concern (a sweep's batch of
+    subjects), which keeps the join small whatever the size of the queue."""
     entry = catalogue.kind(kind)
     src = source.subquery("src")
     for_cases = "case_type" in src.c
@@ -48,7 +50,7 @@ def raise_alerts(kind: str, source, at: dt.datetime) -> Raised:
         same_concern = Alert.subject_id == src.c.subject_id
         concern_columns = ["subject_id"]
         concern_values = [src.c.subject_id]
-    unresolved = and_(Alert.kind == kind, Alert.status.in_(UNRESOLVED))
+    unresolved = and_(Alert.kind == kind, Alert.status.in_(UNRESOLVED), *within)
 
     bumped = db.session.scalars(
         update(Alert)
@@ -88,31 +90,48 @@ def raise_alerts(kind: str, source, at: dt.datetime) -> Raised:
     ).all()
 
     _record_repeats(bumped, at)
-    if opened:
-        db.session.execute(
-            insert(AlertEvent), [{"alert_id": i, "at": at, "action": "opened"} for i in opened]
-        )
+    _add_steps(opened, "opened", at)
     return Raised(tuple(opened), tuple(bumped))
+
+
+#: Alert ids per statement when steps are added for many alerts at once (well under SQLite's
+#: limit of bound parameters).
+STEP_CHUNK = 5000
+
+
+def _add_steps(alert_ids, action: str, at: dt.datetime) -> None:
+    """One history step per alert, with one INSERT ... SELECT per chunk of alerts."""
+    for first in range(0, len(alert_ids), STEP_CHUNK):
+        chunk = alert_ids[first : first + STEP_CHUNK]
+        db.session.execute(
+            insert(AlertEvent).from_select(
+                ["alert_id", "at", "action", "count"],
+                select(
+                    Alert.id, literal(at, UtcDateTime), literal(action, String), literal(1)
+                ).where(Alert.id.in_(chunk)),
+            )
+        )
 
 
 def _record_repeats(alert_ids, at: dt.datetime) -> None:
     """A "repeated" step per bumped alert, folded into its last step when that was a repeat."""
-    if not alert_ids:
-        return
-    last_step = (
-        select(func.max(AlertEvent.id))
-        .where(AlertEvent.alert_id.in_(alert_ids))
-        .group_by(AlertEvent.alert_id)
-    )
-    folded = set(
-        db.session.scalars(
-            update(AlertEvent)
-            .where(AlertEvent.id.in_(last_step), AlertEvent.action == "repeated")
-            .values(count=AlertEvent.count + 1, last_at=at)
-            .returning(AlertEvent.alert_id)
-            .execution_options(synchronize_session=False)
-        ).all()
-    )
+    folded: set[int] = set()
+    for first in range(0, len(alert_ids), STEP_CHUNK):
+        chunk = alert_ids[first : first + STEP_CHUNK]
+        last_step = (
+            select(func.max(AlertEvent.id))
+            .where(AlertEvent.alert_id.in_(chunk))
+            .group_by(AlertEvent.alert_id)
+        )
+        folded.update(
+            db.session.scalars(
+                update(AlertEvent)
+                .where(AlertEvent.id.in_(last_step), AlertEvent.action == "repeated")
+                .values(count=AlertEvent.count + 1, last_at=at)
+                .returning(AlertEvent.alert_id)
+                .execution_options(synchronize_session=False)
+            ).all()
+        )
     fresh = [{"alert_id": i, "at": at, "action": "repeated"} for i in alert_ids if i not in folded]
     if fresh:
         db.session.execute(insert(AlertEvent), fresh)

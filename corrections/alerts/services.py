@@ -211,8 +211,9 @@ def alert_to_dict(alert: Alert, *, mask: bool = False) -> dict:
 HISTORY_PAGE = 100
 
 
-def history_of(alert_id: int, page: int = 1, per_page: int = HISTORY_PAGE) -> tuple[list, int]:
+def history_of(alert_id: int, page: int = 1, per_page: int | None = None) -> tuple[list, int]:
     """One page of the alert's history, oldest first, and how many steps it has in all."""
+    per_page = per_page or HISTORY_PAGE
     total = db.session.scalar(
         select(func.count()).select_from(AlertEvent).where(AlertEvent.alert_id == alert_id)
     )
@@ -258,6 +259,7 @@ def alert_page(alert: Alert, history_page: int = 1) -> dict:
     data["history"] = [event_to_dict(e) for e in events]
     data["history_total"] = total
     data["history_page"] = history_page
+    data["history_per_page"] = HISTORY_PAGE
     return data
 
 

@@ -15,7 +15,6 @@ from flask import (
     current_app,
     flash,
     redirect,
-    render_template,
     request,
     url_for,
 )
@@ -39,6 +38,7 @@ from corrections.auth.views import page_roles
 from corrections.extensions import count_rows, db
 from corrections.jobs.services import stale_after, sweep_health
 from corrections.offices.services import office_by_code, offices_in_scope
+from corrections.pages import render_and_commit
 from corrections.validation import field_errors
 
 bp = Blueprint("alerts", __name__, template_folder="templates")
@@ -165,14 +165,13 @@ def queue():
     views = services.present(alerts)
     services.audit_list_read(alerts, officer_actor(current_user), now, request.args.to_dict())
     sweep = sweep_health(now, stale_after(current_app.config))
-    db.session.commit()
     filters = {
         "office": office.code if office else "",
         "kind": kind or "",
         "severity": severity or "",
         "status": status,
     }
-    return render_template(
+    return render_and_commit(
         "alerts/queue.html",
         rows=list(zip(alerts, views, strict=True)),
         total=total,
@@ -196,16 +195,16 @@ def show(alert_id: int):
     view = services.alert_with_history(
         alert, officer_actor(current_user), clock.now(), history_page=page
     )
-    db.session.commit()
     return _detail(alert, view)
 
 
 def _detail(alert: Alert, view: dict, resolve_form=None, dismiss_form=None, status: int = 200):
     allowed = allowed_steps(alert, current_user)
     entry = catalogue.kind(alert.kind)
-    history_pages = max(1, math.ceil(view["history_total"] / services.HISTORY_PAGE))
-    return render_template(
+    history_pages = max(1, math.ceil(view["history_total"] / view["history_per_page"]))
+    return render_and_commit(
         "alerts/detail.html",
+        status,
         alert=alert,
         view=view,
         evidence=evidence_rows(view["evidence"], entry.evidence_labels),
@@ -219,7 +218,7 @@ def _detail(alert: Alert, view: dict, resolve_form=None, dismiss_form=None, stat
         },
         resolve_form=resolve_form or ResolveForm(formdata=None),
         dismiss_form=dismiss_form or DismissForm(formdata=None),
-    ), status
+    )
 
 
 def _history_row(step: dict) -> dict:

@@ -33,6 +33,7 @@ from corrections.checkin.services import checkins_of, next_window_for
 from corrections.checkin.settings import current as checkin_settings
 from corrections.extensions import count_rows, db
 from corrections.offices.services import office_by_code, offices_in_scope
+from corrections.pages import render_and_commit
 from corrections.subjects.models import STATUSES, Subject
 from corrections.subjects.services import subjects_query
 from corrections.zones.services import zones_of
@@ -120,9 +121,8 @@ def index():
         )
     )
     services.read_list(subjects, officer_actor(current_user), clock.now(), request.args.to_dict())
-    db.session.commit()
     filters = {"q": q, "office": office.code if office else "", "status": status}
-    return render_template(
+    return render_and_commit(
         "subjects/index.html",
         subjects=subjects,
         unresolved=unresolved,
@@ -155,8 +155,7 @@ def show(subject_id: int):
     )
     window = next_window_for(subject, now)
     zones = zones_of([subject.id]).get(subject.id, [])
-    db.session.commit()
-    return render_template(
+    return render_and_commit(
         "subjects/detail.html",
         subject=subject,
         person=person,

@@ -190,6 +190,9 @@ def upgrade():
         batch_op.drop_index(batch_op.f('ix_checkin_windows_unjudged'), sqlite_where=sa.text('met_checkin_id IS NULL AND alert_id IS NULL'))
 
     op.drop_table('checkin_windows')
+    window_kinds = "kind IN ('location', 'video', 'sms', 'voice')"
+    with op.batch_alter_table('checkins', schema=None) as batch_op:
+        batch_op.create_index('ix_checkins_window_reports', ['subject_id', 'recorded_at', 'kind'], unique=False, sqlite_where=sa.text(window_kinds), postgresql_where=sa.text(window_kinds))
     with op.batch_alter_table('alert_events', schema=None) as batch_op:
         batch_op.add_column(sa.Column('last_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('count', sa.Integer(), nullable=False, server_default='1'))
@@ -313,6 +316,9 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_missed_windows_alert_id'))
 
     op.drop_table('missed_windows')
+    window_kinds = "kind IN ('location', 'video', 'sms', 'voice')"
+    with op.batch_alter_table('checkins', schema=None) as batch_op:
+        batch_op.drop_index('ix_checkins_window_reports', sqlite_where=sa.text(window_kinds), postgresql_where=sa.text(window_kinds))
     op.drop_table('window_shapes')
     op.drop_table('scheduler_beats')
     with op.batch_alter_table('job_runs', schema=None) as batch_op:
