@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test venv lint format i18n i18n-extract i18n-compile bench clean
+.PHONY: run test venv lint format i18n i18n-extract i18n-compile bench mutation clean
 
 venv: $(STAMP)
 
@@ -42,6 +42,12 @@ i18n-compile: venv
 	$(BIN)/pybabel compile -d corrections/translations --statistics
 
 i18n: i18n-extract i18n-compile
+
+# Mutation testing of corrections/checkin and corrections/alerts (long: see docs/testing.md).
+mutation: venv
+	$(BIN)/pip install --quiet 'mutmut>=3.3'
+	$(BIN)/mutmut run
+	$(BIN)/mutmut results
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

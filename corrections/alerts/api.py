@@ -17,12 +17,13 @@ from corrections.auth.access import (
     api_roles,
     in_scope,
     not_found,
+    office_in_scope,
+    record_in_scope,
     request_actor,
 )
 from corrections.errors import ApiError
 from corrections.extensions import count_rows, db
 from corrections.jobs.services import stale_after, sweep_health
-from corrections.offices.services import office_by_code
 from corrections.validation import parse_json
 
 bp = Blueprint("alerts_api", __name__, url_prefix="/api/v1")
@@ -30,20 +31,7 @@ bp = Blueprint("alerts_api", __name__, url_prefix="/api/v1")
 
 def alert_in_scope(alert_id: int) -> Alert:
     """The alert, if the caller may see it; 404 otherwise."""
-    alert = db.session.get(Alert, alert_id)
-    if alert is None or not in_scope(api_officer(), alert.office_id):
-        raise not_found()
-    return alert
-
-
-def _office_filter():
-    code = request.args.get("office") or None
-    if code is None:
-        return None
-    office = office_by_code(code)
-    if office is None or not in_scope(api_officer(), office.id):
-        raise not_found()
-    return office
+    return record_in_scope(db.session.get(Alert, alert_id), api_officer())
 
 
 @bp.get("/alerts")
@@ -51,7 +39,7 @@ def _office_filter():
 def list_alerts():
     """The queue, filtered; most severe first, then oldest; with how fresh the sweep is."""
     officer = api_officer()
-    office = _office_filter()
+    office = office_in_scope(request.args.get("office"), officer)
     subject_id = None
     if request.args.get("subject_id"):
         subject_id = int_arg("subject_id", 0, low=1, high=2**31 - 1)

@@ -11,7 +11,6 @@ import math
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -33,11 +32,16 @@ from corrections.alerts.models import STATUSES, UNRESOLVED, Alert
 from corrections.alerts.policy import allowed_steps
 from corrections.alerts.queries import alerts_query
 from corrections.alerts.schemas import DismissIn, ResolveIn
-from corrections.auth.access import CASEWORK_ROLES, in_scope, officer_actor
+from corrections.auth.access import (
+    CASEWORK_ROLES,
+    office_in_scope,
+    officer_actor,
+    record_in_scope,
+)
 from corrections.auth.views import page_roles
 from corrections.extensions import count_rows, db
 from corrections.jobs.services import stale_after, sweep_health
-from corrections.offices.services import office_by_code, offices_in_scope
+from corrections.offices.services import offices_in_scope
 from corrections.pages import render_and_commit
 from corrections.validation import field_errors
 
@@ -124,10 +128,7 @@ def kind_labels() -> dict[str, str]:
 
 def alert_in_scope(alert_id: int) -> Alert:
     """The alert, if the officer may see it; 404 otherwise (existence never leaks)."""
-    alert = db.session.get(Alert, alert_id)
-    if alert is None or not in_scope(current_user, alert.office_id):
-        abort(404)
-    return alert
+    return record_in_scope(db.session.get(Alert, alert_id), current_user)
 
 
 def _choice(name: str, choices, default: str | None = None) -> str | None:
@@ -141,12 +142,7 @@ def _choice(name: str, choices, default: str | None = None) -> str | None:
 def queue():
     """The queue in the officer's scope: most severe first, then oldest."""
     scope = current_user.scope_office_id
-    office = None
-    office_code = request.args.get("office") or None
-    if office_code is not None:
-        office = office_by_code(office_code)
-        if office is None or not in_scope(current_user, office.id):
-            abort(404)
+    office = office_in_scope(request.args.get("office"), current_user)
     status = _choice("status", STATUS_FILTERS, "unresolved")
     kind = _choice("kind", catalogue.codes())
     severity = _choice("severity", SEVERITIES)

@@ -14,6 +14,8 @@ from corrections.auth.models import Officer
 from corrections.auth.services import find_token
 from corrections.errors import ApiError
 from corrections.extensions import csrf, db
+from corrections.offices.models import Office
+from corrections.offices.services import office_by_code
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -79,6 +81,25 @@ def in_scope(officer: Officer, office_id: int) -> bool:
 def not_found() -> ApiError:
     """The 404 for unknown records and those outside the caller's scope (never reveal existence)."""
     return ApiError(404, message=gettext("No such record."))
+
+
+def record_in_scope(record, officer: Officer):
+    """`record` (anything with an `office_id`: a subject, an alert) when `officer` may see it;
+    else the 404 of an unknown record, on a page as in the API (existence never leaks)."""
+    if record is None or not in_scope(officer, record.office_id):
+        raise not_found()
+    return record
+
+
+def office_in_scope(code: str | None, officer: Officer) -> Office | None:
+    """The office a filter names (None when it names none); 404 when the office is unknown or
+    outside `officer`'s scope, like a record outside it."""
+    if not code:
+        return None
+    office = office_by_code(code)
+    if office is None or not in_scope(officer, office.id):
+        raise not_found()
+    return office
 
 
 def officer_actor(officer: Officer) -> Actor:

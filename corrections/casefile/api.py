@@ -11,8 +11,8 @@ from corrections.auth.access import (
     CASEWORK_ROLES,
     api_officer,
     api_roles,
-    in_scope,
-    not_found,
+    office_in_scope,
+    record_in_scope,
     request_actor,
 )
 from corrections.casefile import services
@@ -23,7 +23,6 @@ from corrections.checkin.services import read_checkins
 from corrections.checkin.settings import current as checkin_settings
 from corrections.errors import ApiError, validation_error
 from corrections.extensions import count_rows, db
-from corrections.offices.services import office_by_code
 from corrections.subjects.models import STATUSES, Subject
 from corrections.subjects.services import subjects_query
 from corrections.validation import parse_json
@@ -33,20 +32,7 @@ bp = Blueprint("subjects_api", __name__, url_prefix="/api/v1")
 
 def subject_in_scope(subject_id: int) -> Subject:
     """The subject, if the caller may see it; 404 otherwise (existence never leaks)."""
-    subject = db.session.get(Subject, subject_id)
-    if subject is None or not in_scope(api_officer(), subject.office_id):
-        raise not_found()
-    return subject
-
-
-def office_filter_in_scope(code: str | None):
-    """The office named by a filter; 404 when unknown or outside the caller's scope."""
-    if code is None:
-        return None
-    office = office_by_code(code)
-    if office is None or not in_scope(api_officer(), office.id):
-        raise not_found()
-    return office
+    return record_in_scope(db.session.get(Subject, subject_id), api_officer())
 
 
 @bp.post("/subjects")
@@ -80,7 +66,7 @@ def enrol():
 def list_subjects():
     """Subjects in the caller's scope, filtered by office, status and a name or phone search."""
     officer = api_officer()
-    office = office_filter_in_scope(request.args.get("office") or None)
+    office = office_in_scope(request.args.get("office"), officer)
     status = choice_arg("status", STATUSES)
     page, per_page = page_args()
     today, now = clock.local_today(), clock.now()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +18,12 @@ from corrections import clock
 from corrections.alerts import services as alerts
 from corrections.alerts.models import Alert
 from corrections.alerts.queries import alerts_query
-from corrections.auth.access import CASEWORK_ROLES, in_scope, officer_actor
+from corrections.auth.access import (
+    CASEWORK_ROLES,
+    office_in_scope,
+    officer_actor,
+    record_in_scope,
+)
 from corrections.auth.views import page_roles
 from corrections.casefile import services, svgmap
 from corrections.casefile.forms import (
@@ -32,7 +37,7 @@ from corrections.casefile.forms import (
 from corrections.checkin.services import checkins_of, next_window_for
 from corrections.checkin.settings import current as checkin_settings
 from corrections.extensions import count_rows, db
-from corrections.offices.services import office_by_code, offices_in_scope
+from corrections.offices.services import offices_in_scope
 from corrections.pages import render_and_commit
 from corrections.subjects.models import STATUSES, Subject
 from corrections.subjects.services import subjects_query
@@ -80,10 +85,7 @@ def level_label(code: str) -> str:
 
 def subject_in_scope(subject_id: int) -> Subject:
     """The subject, if the officer may see it; 404 otherwise (existence never leaks)."""
-    subject = db.session.get(Subject, subject_id)
-    if subject is None or not in_scope(current_user, subject.office_id):
-        abort(404)
-    return subject
+    return record_in_scope(db.session.get(Subject, subject_id), current_user)
 
 
 @bp.get("/subjects")
@@ -91,12 +93,7 @@ def subject_in_scope(subject_id: int) -> Subject:
 def index():
     """Subjects in the officer's scope, searched by name or phone, filtered by office and status."""
     scope = current_user.scope_office_id
-    office = None
-    office_code = request.args.get("office") or None
-    if office_code is not None:
-        office = office_by_code(office_code)
-        if office is None or not in_scope(current_user, office.id):
-            abort(404)
+    office = office_in_scope(request.args.get("office"), current_user)
     status = request.args.get("status") or ""
     if status not in STATUSES:
         status = ""

@@ -203,12 +203,17 @@ def record_location_checkin(
     return Recorded(checkin, True, window_met_by(subject, checkin))
 
 
+def _schedule(subject: Subject) -> tuple[list[windows.PlanTerms], windows.Supervision]:
+    """The subject's plan versions and supervision, as the window arithmetic takes them."""
+    terms = [plan_versions.terms_of(p) for p in plan_versions.plans_of([subject.id])[subject.id]]
+    return terms, windows.Supervision(subject.supervision_start, subject.supervision_end)
+
+
 def window_met_by(subject: Subject, checkin: Checkin) -> windows.DueWindow | None:
     """The due window this check-in lies in (the one it met), or None."""
     if checkin.kind not in WINDOW_KINDS:
         return None
-    terms = [plan_versions.terms_of(p) for p in plan_versions.plans_of([subject.id])[subject.id]]
-    supervision = windows.Supervision(subject.supervision_start, subject.supervision_end)
+    terms, supervision = _schedule(subject)
     return windows.window_containing(terms, supervision, checkin.recorded_at, clock.local_zone())
 
 
@@ -278,6 +283,5 @@ def read_checkins(subject_id: int, limit: int, actor: Actor, at: dt.datetime) ->
 
 def next_window_for(subject: Subject, after: dt.datetime) -> windows.DueWindow | None:
     """The subject's open or next due check-in window."""
-    terms = [plan_versions.terms_of(p) for p in plan_versions.plans_of([subject.id])[subject.id]]
-    supervision = windows.Supervision(subject.supervision_start, subject.supervision_end)
+    terms, supervision = _schedule(subject)
     return windows.next_window(terms, supervision, after, clock.local_zone())
