@@ -60,14 +60,9 @@ def list_alerts():
     alerts = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique().all()
     items = services.present(alerts)
     services.audit_list_read(alerts, request_actor(), now, request.args.to_dict())
+    sweep = sweep_health(now, stale_after(current_app.config)).to_dict()
     db.session.commit()
-    return jsonify(
-        items=items,
-        total=total,
-        page=page,
-        per_page=per_page,
-        sweep=sweep_health(now, stale_after(current_app.config)).to_dict(),
-    )
+    return jsonify(items=items, total=total, page=page, per_page=per_page, sweep=sweep)
 
 
 @bp.get("/alerts/<int:alert_id>")
