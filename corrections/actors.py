@@ -10,8 +10,9 @@ ACTOR_KINDS = ("officer", "subject", "system", "anonymous")
 
 @dataclass(frozen=True)
 class Actor:
-    """An officer, a subject (their phone), the system or someone not signed in, with the client address of the request
-    that acted (None for the scheduler, the CLI and the demo loader)."""
+    """An officer, a subject (their phone), the system or someone not signed in (a failed
+    login), with the client address of the request that acted (None for the scheduler, the CLI
+    and the demo loader)."""
 
     kind: str
     id: int | None = None

@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 
 from corrections.extensions import db
 
-
 #: Counters, not records: the rate limiter counts a refused request too (it kept them in Redis,
 #: were REDIS_URL set).
 BOOKKEEPING = ("rate_limit_hits",)

@@ -130,25 +130,32 @@ def new_account():
         "office_code": form.office_code.data or None,
     }
     officer = None
-    if not errors:
+    if not errors and body["password"]:
+        # The policy is asked at once, so its answer comes with the other problems.
+        try:
+            accounts.check_new_password(body["password"], body["username"])
+        except accounts.AccountError as error:
+            errors[error.field] = error.translated()
+    if not errors or set(errors) == {"password"}:
         try:
             data = OfficerIn.from_plain({k: v for k, v in body.items() if v is not None})
         except ValidationError as error:
-            errors = {name.split(".")[0]: message for name, message in field_errors(error).items()}
-        else:
-            try:
-                officer = accounts.create_officer(
-                    data.username,
-                    data.password,
-                    data.role,
-                    data.office_code,
-                    display_name=data.display_name,
-                    actor=officer_actor(current_user),
-                    now=clock.now(),
-                )
-            except accounts.AccountError as error:
-                db.session.rollback()
-                errors[error.field] = error.translated()
+            for name, message in field_errors(error).items():
+                errors.setdefault(name.split(".")[0], message)
+    if not errors:
+        try:
+            officer = accounts.create_officer(
+                data.username,
+                data.password,
+                data.role,
+                data.office_code,
+                display_name=data.display_name,
+                actor=officer_actor(current_user),
+                now=clock.now(),
+            )
+        except accounts.AccountError as error:
+            db.session.rollback()
+            errors[error.field] = error.translated()
     if officer is None:
         if "role" in errors and not body["role"]:
             errors["role"] = gettext("Choose a role.")
@@ -220,9 +227,7 @@ def account_details(officer_id: int):
             db.session.rollback()
             errors[error.field] = error.translated()
     if errors:
-        return _account_page(
-            officer, details=form, summary=_put_errors(form, errors), status=422
-        )
+        return _account_page(officer, details=form, summary=_put_errors(form, errors), status=422)
     db.session.commit()
     flash(gettext("Saved."), "success")
     return redirect(url_for(".account", officer_id=officer.id))
@@ -245,9 +250,7 @@ def account_password(officer_id: int):
             db.session.rollback()
             errors[error.field] = error.translated()
     if errors:
-        return _account_page(
-            officer, password=form, summary=_put_errors(form, errors), status=422
-        )
+        return _account_page(officer, password=form, summary=_put_errors(form, errors), status=422)
     db.session.commit()
     if officer.id == current_user.id:
         flash(gettext("Your password is changed. Please sign in again."), "success")
@@ -295,7 +298,10 @@ def _steps(officer: Officer) -> dict[str, tuple[str, str, str]]:
     }
 
 
-@bp.route("/accounts/<int:officer_id>/<any(deactivate, reactivate, 'sign-out'):step>", methods=["GET", "POST"])
+@bp.route(
+    "/accounts/<int:officer_id>/<any(deactivate, reactivate, 'sign-out'):step>",
+    methods=["GET", "POST"],
+)
 @page_roles("admin")
 def account_step(officer_id: int, step: str):
     """Confirm, then deactivate, reactivate or sign out everywhere."""
@@ -390,8 +396,6 @@ def offices_page():
         summary = _put_errors(form, errors)
         status = 422
     return (
-        render_template(
-            "admin/offices.html", offices=_all_offices(), form=form, summary=summary
-        ),
+        render_template("admin/offices.html", offices=_all_offices(), form=form, summary=summary),
         status,
     )

@@ -51,9 +51,7 @@ def check_password(password: str, username: str, min_length: int = DEFAULT_MIN_L
     if len(password) > MAX_LENGTH:
         raise PasswordRefused(N_("the password may have at most %(n)s characters"), n=MAX_LENGTH)
     if len(core) < min_length:
-        raise PasswordRefused(
-            N_("the password needs at least %(n)s characters"), n=min_length
-        )
+        raise PasswordRefused(N_("the password needs at least %(n)s characters"), n=min_length)
     name = username.strip().casefold()
     folded = core.casefold()
     if name and folded == name:

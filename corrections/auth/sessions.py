@@ -61,7 +61,9 @@ def start(officer_id: int, *, now: dt.datetime, ip: str | None) -> str:
 def live(token: str, *, now: dt.datetime, settings: SessionSettings) -> OfficerSession | None:
     """The living session the token names, else None; one found idle or too old is ended, and
     one seen again after a while is marked seen (in the caller's transaction)."""
-    row = db.session.scalar(select(OfficerSession).where(OfficerSession.token_hash == _digest(token)))
+    row = db.session.scalar(
+        select(OfficerSession).where(OfficerSession.token_hash == _digest(token))
+    )
     if row is None or row.ended_at is not None:
         return None
     if now - row.last_seen_at >= settings.idle or now - row.created_at >= settings.absolute:

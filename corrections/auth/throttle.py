@@ -35,9 +35,7 @@ def account_limit() -> limiter.Limit:
 
 def client_limit() -> limiter.Limit:
     """Failed logins from one client address, whatever account or phone they named."""
-    return limiter.Limit(
-        "login-client", current_app.config["CLIENT_LOGIN_MAX_FAILURES"], _window()
-    )
+    return limiter.Limit("login-client", current_app.config["CLIENT_LOGIN_MAX_FAILURES"], _window())
 
 
 def too_many(wait: int) -> ApiError:
