@@ -109,7 +109,9 @@ def test_the_cli_sets_a_new_password_and_ends_sessions(app, client, world):
 
 def entries(app, action: str) -> list[AuditEntry]:
     with app.app_context():
-        rows = db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)).all()
+        rows = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+        ).all()
         db.session.expunge_all()
         return rows
 

@@ -69,6 +69,14 @@ def test_signing_out_one_browser_leaves_the_others_signed_in(app, world, li):
     assert signed_in(home)
 
 
+def test_signing_in_again_ends_the_earlier_session(app, client, world, li):
+    web_login(client, li, PASSWORD)
+    earlier = copy_of(app, client)
+    web_login(client, "admin", PASSWORD)  # someone else signs in on the same browser
+    assert signed_in(client)
+    assert not signed_in(earlier)
+
+
 def test_a_session_survives_a_restart_of_the_server(app, client, world, li):
     web_login(client, li, PASSWORD)
 

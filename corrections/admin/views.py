@@ -68,7 +68,8 @@ def _number(value: str | None):
 def _put_errors(form, errors: dict[str, str]) -> list[tuple[str, str, str]]:
     """Each problem beside its field; (field id, label, message) for the summary at the top."""
     summary = []
-    for name, message in errors.items():
+    order = {name: n for n, name in enumerate(form._fields)}
+    for name, message in sorted(errors.items(), key=lambda item: order.get(item[0], -1)):
         field = getattr(form, name, None) if name != "csrf_token" else None
         if field is None:
             summary.append(("", "", message))
@@ -142,6 +143,10 @@ def new_account():
         except ValidationError as error:
             for name, message in field_errors(error).items():
                 errors.setdefault(name.split(".")[0], message)
+            if "username" in errors and body["username"]:
+                errors["username"] = gettext(
+                    "Use 2 to 64 letters, digits, dots, dashes or underscores, with no spaces."
+                )
     if not errors:
         try:
             officer = accounts.create_officer(

@@ -83,7 +83,11 @@ def login():
 
 def start_session(officer, now) -> None:
     """Sign `officer` in with a new server-side session. Whatever the cookie held before (a CSRF
-    token, an earlier session) is dropped first, so nothing from before the login carries over."""
+    token, an earlier session, which ends) is dropped first, so nothing from before the login
+    carries over."""
+    earlier = session.get(SESSION_TOKEN)
+    if isinstance(earlier, str):
+        sessions.end(earlier, now=now)
     session.clear()
     token = sessions.start(officer.id, now=now, ip=request.remote_addr)
     login_user(officer)
