@@ -186,15 +186,24 @@ def test_failures_of_unknown_names_are_pruned_once_expired(app, world, at):
     assert counts(app) == 2  # only the new failure's counts are left
 
 
-def test_the_scheduler_prunes_every_expired_count(app, world, at):
+def test_the_scheduler_prunes_expired_counts_and_dead_sessions(app, world, at):
+    from corrections.auth.models import OfficerSession
     from corrections.scheduler import SchedulerState, prune_job
+    from tests.api_support import web_login
 
     client = from_address(app, NEIGHBOUR)
     for n in range(3):
         assert_error(token_request(client, f"nobody-{n}", "guess"), 401)
+    web_login(app.test_client(), "admin", PASSWORD)  # a session nobody signs out of
     at(NOW + dt.timedelta(minutes=16))
     prune_job(app, SchedulerState(5))
     assert counts(app) == 0
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(OfficerSession)) == 1
+    at(NOW + dt.timedelta(days=2))  # long past its idle and absolute lifetimes
+    prune_job(app, SchedulerState(5))
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(OfficerSession)) == 0
 
 
 # --- check-ins per subject ------------------------------------------------------------------
