@@ -64,12 +64,12 @@ def load_session_officer(officer_id: str) -> Officer | None:
     row = sessions.live(
         token, now=clock.now(), settings=sessions.SessionSettings.from_config(current_app.config)
     )
-    if row is None and db.session.dirty:
-        db.session.commit()  # the session was found idle or too old: it ends for good
+    if db.session.dirty:
+        # Found idle or too old (it ends for good), or seen again after a while: written now,
+        # whatever this request does next.
+        db.session.commit()
     if row is None or row.officer_id != int(officer_id):
         return None
-    if db.session.dirty:
-        db.session.commit()  # seen again: written now, whatever this request does next
     officer = db.session.get(Officer, row.officer_id)
     if officer is None or not officer.active:
         return None

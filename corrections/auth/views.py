@@ -15,6 +15,7 @@ from corrections import clock
 from corrections.auth import services, sessions, throttle
 from corrections.auth.access import CASEWORK_ROLES, SESSION_TOKEN, officer_actor
 from corrections.auth.forms import LoginForm, OwnPasswordForm
+from corrections.auth.models import Officer
 from corrections.errors import ApiError
 from corrections.extensions import db
 
@@ -81,7 +82,7 @@ def login():
     return render_template("auth/login.html", form=form, error=error, next_url=next_url), status
 
 
-def start_session(officer, now) -> None:
+def start_session(officer: Officer, now: dt.datetime) -> None:
     """Sign `officer` in with a new server-side session. Whatever the cookie held before (a CSRF
     token, an earlier session, which ends) is dropped first, so nothing from before the login
     carries over."""
