@@ -50,12 +50,30 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    WTF_CSRF_TIME_LIMIT = None
+
+    #: A web session ends after this long without a request...
+    SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 60)
+    #: ...and this long after its login, whatever happens (the server decides, not the cookie).
+    SESSION_MAX_HOURS = _int("SESSION_MAX_HOURS", 12)
+    # The signed cookie itself is refused past the same age.
+    PERMANENT_SESSION_LIFETIME = SESSION_MAX_HOURS * 3600
+    #: A form's CSRF token expires after this many minutes (a new one comes with every page,
+    #: and a login starts a new one).
+    WTF_CSRF_TIME_LIMIT = _int("CSRF_TOKEN_MINUTES", 120) * 60
 
     API_TOKEN_HOURS = _int("API_TOKEN_HOURS", 12)
     MOBILE_TOKEN_DAYS = _int("MOBILE_TOKEN_DAYS", 30)
     LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 10)
     LOGIN_FAILURE_WINDOW_MINUTES = _int("LOGIN_FAILURE_WINDOW_MINUTES", 15)
+    #: Failed logins from one client address (any account or phone) in the same window; only
+    #: failures count, so many phones behind one carrier address still log in.
+    CLIENT_LOGIN_MAX_FAILURES = _int("CLIENT_LOGIN_MAX_FAILURES", 50)
+    #: Check-ins one subject may send per minute (a phone sends a few; a flood, thousands).
+    CHECKIN_MAX_PER_MINUTE = _int("CHECKIN_MAX_PER_MINUTE", 120)
+    #: Where the rate limits keep their counts: Redis when set (redis://host:6379/0, needs the
+    #: `redis` extra), else this database. Never process memory.
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    PASSWORD_MIN_LENGTH = _int("PASSWORD_MIN_LENGTH", 10)
     #: werkzeug hash method for passwords and PINs.
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
 

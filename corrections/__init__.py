@@ -68,14 +68,13 @@ def register_extensions(app: Flask) -> None:
         app, locale_selector=select_locale, default_translation_directories="translations"
     )
 
-    from corrections.auth.models import Officer
+    from corrections.auth import limiter
+    from corrections.auth.access import load_session_officer
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
-
-    @login_manager.user_loader
-    def load_officer(officer_id: str):
-        return db.session.get(Officer, int(officer_id))
+    login_manager.user_loader(load_session_officer)
+    limiter.init_app(app)
 
 
 class RecordIdConverter(IntegerConverter):
@@ -95,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
     """Every surface: pages, /api/v1, /mobile/v1. The one place that imports mobile_api."""
     from corrections import health
     from corrections.admin import api as admin_api
+    from corrections.admin import views as admin_views
     from corrections.alerts import api as alerts_api
     from corrections.alerts import views as alerts_views
     from corrections.auth import api as auth_api
@@ -109,7 +109,7 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(mobile_bp)
     app.register_blueprint(mobile_bp)
     app.register_blueprint(health.bp)
-    for module in (auth_views, casefile_views, alerts_views):
+    for module in (auth_views, casefile_views, alerts_views, admin_views):
         app.register_blueprint(module.bp)
 
 

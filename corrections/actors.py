@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 #: The kinds of actor the audit log knows.
-ACTOR_KINDS = ("officer", "subject", "system")
+ACTOR_KINDS = ("officer", "subject", "system", "anonymous")
 
 
 @dataclass(frozen=True)
 class Actor:
-    """An officer, a subject (their phone) or the system, with the client address of the request
-    that acted (None for the scheduler, the CLI and the demo loader)."""
+    """An officer, a subject (their phone), the system or someone not signed in (a failed
+    login), with the client address of the request that acted (None for the scheduler, the CLI
+    and the demo loader)."""
 
     kind: str
     id: int | None = None
@@ -20,6 +21,11 @@ class Actor:
     def __post_init__(self):
         if self.kind not in ACTOR_KINDS:
             raise ValueError(f"unknown actor kind {self.kind!r}")
+
+    @classmethod
+    def anonymous(cls, ip: str | None) -> Actor:
+        """Someone not signed in (a failed login), from the address `ip`."""
+        return cls("anonymous", None, ip)
 
     @classmethod
     def system(cls) -> Actor:

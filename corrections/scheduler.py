@@ -22,6 +22,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from corrections import clock
+from corrections.auth import limiter, sessions
 from corrections.extensions import db
 from corrections.jobs import services as jobs
 from corrections.sweep import run_sweep, runner_name
@@ -86,14 +87,25 @@ def heartbeat_job(app, state: SchedulerState) -> None:
 
 
 def prune_job(app, state: SchedulerState) -> None:
-    """Forget job runs and silent processes older than the retention."""
+    """Forget job runs and silent processes older than the retention, expired rate-limit counts
+    (failed logins of unknown names too) and web sessions over a day dead."""
     with app.app_context():
         try:
-            cutoff = clock.now() - dt.timedelta(days=app.config["JOB_RUN_RETENTION_DAYS"])
+            now = clock.now()
+            cutoff = now - dt.timedelta(days=app.config["JOB_RUN_RETENTION_DAYS"])
             runs = jobs.prune_runs(cutoff)
             beats = jobs.prune_beats(cutoff)
+            counts = limiter.prune(now)
+            settings = sessions.SessionSettings.from_config(app.config)
+            dead = sessions.prune(now, settings, keep=dt.timedelta(days=1))
             db.session.commit()
-            log.info("pruned %s job runs and %s heartbeats", runs, beats)
+            log.info(
+                "pruned %s job runs, %s heartbeats, %s rate-limit counts and %s sessions",
+                runs,
+                beats,
+                counts,
+                dead,
+            )
         except Exception:
             db.session.rollback()
             log.exception("could not prune job runs")

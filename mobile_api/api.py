@@ -11,7 +11,8 @@ from corrections import clock
 from corrections.actors import Actor
 from corrections.api import int_arg
 from corrections.audit.services import record as audit
-from corrections.auth import throttle
+from corrections.auth import limiter, throttle
+from corrections.auth import services as accounts
 from corrections.checkin import plans
 from corrections.checkin import services as checkin
 from corrections.checkin.settings import current as checkin_settings
@@ -47,7 +48,7 @@ def login():
     data = parse_json(LoginIn)
     now = clock.now()
     key = f"phone:{normalize_phone(data.phone) or data.phone}"
-    throttle.attempt(key, now)
+    throttle.attempt(key, request.remote_addr)
     try:
         session = subjects.phone_login(
             data.phone,
@@ -59,6 +60,8 @@ def login():
             lifetime=dt.timedelta(days=current_app.config["MOBILE_TOKEN_DAYS"]),
         )
     except subjects.WrongSecret:
+        throttle.failed(request.remote_addr)
+        db.session.commit()  # the failure's audit entry
         raise ApiError(401, "invalid_credentials", gettext("Wrong phone number or PIN.")) from None
     except subjects.NotInSupervision:
         throttle.succeeded(key)  # the PIN was right: not a guess
@@ -71,6 +74,35 @@ def login():
         expires_at=clock.isoformat(session.expires_at),
         subject_id=session.subject.id,
     )
+
+
+@bp.post("/auth/logout")
+@subject_required
+@route(ROUTES, "post", "/auth/logout", None, None, status=204)
+def logout():
+    """Sign the phone out: its token stops working; 204."""
+    accounts.revoke_token(g.token)
+    audit("subject.logout", _actor(), clock.now(), subject_id=g.subject.id)
+    db.session.commit()
+    return "", 204
+
+
+def checkin_limit() -> limiter.Limit:
+    """Check-ins one subject may send per minute (CHECKIN_MAX_PER_MINUTE)."""
+    return limiter.Limit(
+        "checkins", current_app.config["CHECKIN_MAX_PER_MINUTE"], dt.timedelta(minutes=1)
+    )
+
+
+def count_checkin(subject: Subject) -> None:
+    """Count one check-in of `subject` before it is recorded; 429 with Retry-After in a flood."""
+    wait = limiter.hit(checkin_limit(), f"subject:{subject.id}")
+    if wait is not None:
+        raise ApiError(
+            429,
+            message=gettext("Too many check-ins in a short time. Wait a minute and send again."),
+            headers={"Retry-After": str(wait)},
+        )
 
 
 @bp.get("/me")
@@ -111,6 +143,7 @@ def post_checkin():
     subject: Subject = g.subject
     data = parse_json(CheckinIn)
     report = checkin.LocationReport(**data.model_dump())
+    count_checkin(subject)
     try:
         recorded = checkin.record_location_checkin(
             subject,

@@ -17,7 +17,8 @@ from mobile_api.errors import not_in_supervision
 
 def subject_required(view):
     """Require a subject's bearer token (401 otherwise) whose supervision has not ended (403
-    not_in_supervision); sets g.subject and g.device_id."""
+    not_in_supervision); sets g.subject, g.device_id and
+    g.token (the token's row)."""
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
@@ -30,6 +31,7 @@ def subject_required(view):
             raise not_in_supervision()
         g.subject = subject
         g.device_id = row.device_id
+        g.token = row
         return view(*args, **kwargs)
 
     return wrapper

@@ -12,11 +12,20 @@ ROUTES: list[tuple[str, str, type[BaseModel] | None, type[BaseModel] | None, boo
 REF = "#/components/schemas/{model}"
 
 
-def route(registry, method: str, path: str, request_schema, response_schema, public: bool = False):
-    """Record a route for the document; the view itself is returned unchanged."""
+def route(
+    registry,
+    method: str,
+    path: str,
+    request_schema,
+    response_schema,
+    public: bool = False,
+    status: int | None = None,
+):
+    """Record a route for the document (`status`: its success status when not the usual one);
+    the view itself is returned unchanged."""
 
     def decorator(view):
-        registry.append((method, path, request_schema, response_schema, public))
+        registry.append((method, path, request_schema, response_schema, public, status))
         return view
 
     return decorator
@@ -35,19 +44,22 @@ def document(routes) -> dict:
     components: dict = {}
     error_ref = _schema_ref(Error, components)
     paths: dict = {}
-    for method, path, request_schema, response_schema, public in routes:
+    for method, path, request_schema, response_schema, public, status in routes:
         operation: dict = {"responses": {}}
         ok = "201" if method == "post" and path != "/auth/login" else "200"
-        operation["responses"][ok] = {
-            "description": "OK",
-            "content": {
-                "application/json": {
-                    "schema": _schema_ref(response_schema, components)
-                    if response_schema
-                    else {"type": "object"}
-                }
-            },
-        }
+        if status == 204:
+            operation["responses"]["204"] = {"description": "Done; no body"}
+        else:
+            operation["responses"][str(status or ok)] = {
+                "description": "OK",
+                "content": {
+                    "application/json": {
+                        "schema": _schema_ref(response_schema, components)
+                        if response_schema
+                        else {"type": "object"}
+                    }
+                },
+            }
         for status in ("400", "401", "413", "415", "422", "429"):
             operation["responses"][status] = {
                 "description": "Error",

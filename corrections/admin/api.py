@@ -1,4 +1,4 @@
-"""Officer API: offices."""
+"""Officer API: offices, and the administration of accounts and of phones' sign-ins."""
 
 from __future__ import annotations
 
@@ -10,11 +10,23 @@ from pydantic import Field
 from sqlalchemy import select
 
 from corrections import clock
-from corrections.auth.access import CASEWORK_ROLES, api_roles, request_actor
-from corrections.errors import ApiError
+from corrections.auth import services as accounts
+from corrections.auth.access import (
+    CASEWORK_ROLES,
+    api_officer,
+    api_roles,
+    in_scope,
+    not_found,
+    request_actor,
+)
+from corrections.auth.models import Officer
+from corrections.auth.schemas import OfficerChangeIn, PasswordIn
+from corrections.errors import ApiError, validation_error
 from corrections.extensions import db
 from corrections.offices import services
 from corrections.offices.models import Office
+from corrections.subjects import services as subjects
+from corrections.subjects.models import Subject
 from corrections.validation import Latitude, Longitude, Schema, parse_json, text
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1")
@@ -52,3 +64,97 @@ def list_offices():
     """Every office (names and places are not personal data)."""
     offices = db.session.scalars(select(Office).order_by(Office.code)).all()
     return jsonify(items=[o.to_dict() for o in offices])
+
+
+def _account(officer_id: int) -> Officer:
+    officer = db.session.get(Officer, officer_id)
+    if officer is None:
+        raise not_found()
+    return officer
+
+
+def _refused(error: accounts.AccountError) -> ApiError:
+    db.session.rollback()
+    if error.field == "active":
+        return ApiError(409, message=error.translated())
+    return validation_error({error.field: error.translated()})
+
+
+@bp.get("/officers")
+@api_roles("admin")
+def list_officers():
+    """Every account, by username (admin only)."""
+    officers = db.session.scalars(select(Officer).order_by(Officer.username)).all()
+    return jsonify(items=[o.to_dict() for o in officers])
+
+
+@bp.patch("/officers/<int:officer_id>")
+@api_roles("admin")
+def change_officer(officer_id: int):
+    """Set an account's display name or office, or (de)activate it; deactivating ends every
+    session and token of the account."""
+    officer = _account(officer_id)
+    data = parse_json(OfficerChangeIn)
+    actor, now = request_actor(), clock.now()
+    try:
+        if "display_name" in data.model_fields_set or "office_code" in data.model_fields_set:
+            accounts.update_officer(
+                officer,
+                display_name=(
+                    (data.display_name or "").strip()
+                    if "display_name" in data.model_fields_set
+                    else officer.display_name
+                ),
+                office_code=(
+                    data.office_code
+                    if "office_code" in data.model_fields_set
+                    else (officer.office.code if officer.office else None)
+                ),
+                actor=actor,
+                now=now,
+            )
+        if data.active is not None and data.active != officer.active:
+            accounts.set_active(officer, data.active, actor=actor, now=now)
+    except accounts.AccountError as error:
+        raise _refused(error) from None
+    db.session.commit()
+    return jsonify(officer.to_dict())
+
+
+@bp.post("/officers/<int:officer_id>/password")
+@api_roles("admin")
+def reset_password(officer_id: int):
+    """Give an account a new password (admin only); every session and token of it ends."""
+    officer = _account(officer_id)
+    data = parse_json(PasswordIn)
+    try:
+        ended = accounts.set_password(
+            officer, data.password, actor=request_actor(), now=clock.now()
+        )
+    except accounts.AccountError as error:
+        raise _refused(error) from None
+    db.session.commit()
+    return jsonify(tokens_revoked=ended.tokens, sessions_ended=ended.sessions)
+
+
+@bp.post("/officers/<int:officer_id>/revoke-tokens")
+@api_roles("admin")
+def revoke_officer_tokens(officer_id: int):
+    """Sign an account out everywhere: its tokens are revoked and its web sessions end."""
+    officer = _account(officer_id)
+    ended = accounts.sign_out_everywhere(officer, actor=request_actor(), now=clock.now())
+    db.session.commit()
+    return jsonify(tokens_revoked=ended.tokens, sessions_ended=ended.sessions)
+
+
+@bp.post("/subjects/<int:subject_id>/revoke-tokens")
+@api_roles(*CASEWORK_ROLES)
+def revoke_subject_tokens(subject_id: int):
+    """Sign a subject's phone out (lost, stolen or shared): admin, supervisor, or an officer of
+    the subject's office."""
+    subject = db.session.get(Subject, subject_id)
+    if subject is None or not in_scope(api_officer(), subject.office_id):
+        raise not_found()
+    revoked = subjects.sign_out_phone(subject, actor=request_actor(), now=clock.now())
+    db.session.commit()
+    return jsonify(tokens_revoked=revoked)

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import functools
 
-from flask import current_app, g, request
+from flask import current_app, g, request, session
 from flask_babel import gettext
 from flask_login import current_user
 
 from corrections import clock
 from corrections.actors import Actor
+from corrections.auth import sessions
 from corrections.auth.models import Officer
 from corrections.auth.services import find_token
 from corrections.errors import ApiError
 from corrections.extensions import csrf, db
 from corrections.offices.models import Office
 from corrections.offices.services import office_by_code
+
+#: Where the session cookie keeps the token of the officer's server-side session.
+SESSION_TOKEN = "officer_session"
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -34,11 +38,13 @@ def api_officer() -> Officer | None:
     if "api_officer" in g:
         return g.api_officer
     officer = None
+    g.api_token = None
     token = bearer_token()
     if token is not None:
         row = find_token(token, clock.now())
         if row is not None and row.officer_id is not None:
             officer = db.session.get(Officer, row.officer_id)
+            g.api_token = row
     elif current_user.is_authenticated:
         # A browser session calling the API must prove the call came from our own pages.
         if request.method not in SAFE_METHODS and current_app.config.get("WTF_CSRF_ENABLED", True):
@@ -47,6 +53,28 @@ def api_officer() -> Officer | None:
     if officer is not None and not officer.active:
         officer = None
     g.api_officer = officer
+    return officer
+
+
+def load_session_officer(officer_id: str) -> Officer | None:
+    """Flask-Login's user loader: the officer whose server-side session the cookie names, while
+    that session lives and the account is active. Flask-Login's remember cookie carries no
+    session token, so it never signs anyone in by itself."""
+    token = session.get(SESSION_TOKEN)
+    if not isinstance(token, str) or not officer_id.isdigit():
+        return None
+    row = sessions.live(
+        token, now=clock.now(), settings=sessions.SessionSettings.from_config(current_app.config)
+    )
+    if db.session.dirty:
+        # Found idle or too old (it ends for good), or seen again after a while: written now,
+        # whatever this request does next.
+        db.session.commit()
+    if row is None or row.officer_id != int(officer_id):
+        return None
+    officer = db.session.get(Officer, row.officer_id)
+    if officer is None or not officer.active:
+        return None
     return officer
 
 

@@ -1,4 +1,4 @@
-"""Officer accounts, API tokens and the record of failed logins."""
+"""Officer accounts, their signed-in browsers, API tokens, and the rate limiter's counts."""
 
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ class Officer(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The name shown on the pages (e.g. 李建国); the username when empty.
+    display_name: Mapped[str | None] = mapped_column(String(64))
     #: werkzeug scrypt hash; the password itself is never stored.
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
@@ -44,6 +46,11 @@ class Officer(UserMixin, db.Model):
         return self.active
 
     @property
+    def shown_name(self) -> str:
+        """The display name, or the username when the account has none."""
+        return self.display_name or self.username
+
+    @property
     def scope_office_id(self) -> int | None:
         """The one office this account is limited to, or None for county-wide roles."""
         return None if self.role in COUNTY_ROLES else self.office_id
@@ -53,6 +60,7 @@ class Officer(UserMixin, db.Model):
         return {
             "id": self.id,
             "username": self.username,
+            "display_name": self.display_name,
             "role": self.role,
             "office_code": self.office.code if self.office else None,
             "active": self.active,
@@ -79,13 +87,37 @@ class ApiToken(db.Model):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class LoginFailure(db.Model):
-    """One failed login, kept in the database so throttling holds across workers and servers."""
+class OfficerSession(db.Model):
+    """One signed-in browser. The session cookie carries its token; the server decides whether it
+    still lives, so signing out, a password change or a deactivation ends it for any copy of the
+    cookie, and it ends by itself when idle or old (SESSION_IDLE_MINUTES, SESSION_MAX_HOURS)."""
 
-    __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
+    __tablename__ = "officer_sessions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: What was attacked: "officer:<username>" or "phone:<number>".
-    key: Mapped[str] = mapped_column(String(160))
+    #: SHA-256 of the token in the cookie; a database leak gives no usable session.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    #: The last request seen (updated at most once a minute).
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    #: When it was ended (sign-out, password change, deactivation, expiry); null while it lives.
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    #: The client address that signed in.
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class RateLimitHit(db.Model):
+    """One counted attempt of a rate limit (failed logins, check-ins). Kept in the database so
+    every worker and server sees the same counts (Redis holds them instead when REDIS_URL is
+    set); rows are deleted once they expire."""
+
+    __tablename__ = "rate_limit_hits"
+    __table_args__ = (Index("ix_rate_limit_hits_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The limit and who is counted, e.g. "LIMITER/login-account/officer:li/10/900/second".
+    key: Mapped[str] = mapped_column(String(255))
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    #: When this attempt stops counting (at + the limit's window).
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)

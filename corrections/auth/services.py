@@ -1,19 +1,25 @@
-"""Accounts, passwords, bearer tokens and login throttling."""
+"""Accounts, passwords, logins and bearer tokens. Every change to an account, every login and
+every failed login is audited here, so the pages, the API and the CLI leave the same trail."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import math
 import secrets
+from dataclasses import dataclass
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from corrections.auth.models import ROLES, ApiToken, LoginFailure, Officer
+from corrections import clock
+from corrections.actors import Actor
+from corrections.audit.services import record as audit
+from corrections.auth import sessions
+from corrections.auth.models import ROLES, ApiToken, Officer
+from corrections.auth.passwords import DEFAULT_MIN_LENGTH, PasswordRefused, check_password
 from corrections.extensions import db
 from corrections.i18n import N_, FieldProblem
 from corrections.offices.models import Office
@@ -43,10 +49,31 @@ def check_secret(stored_hash: str | None, secret: str) -> bool:
     return check_password_hash(stored_hash, secret)
 
 
+def password_min_length() -> int:
+    """PASSWORD_MIN_LENGTH (default 10)."""
+    return current_app.config.get("PASSWORD_MIN_LENGTH", DEFAULT_MIN_LENGTH)
+
+
+def check_new_password(password: str, username: str) -> None:
+    """AccountError on the field "password" when the policy refuses it (see passwords.py)."""
+    try:
+        check_password(password, username, password_min_length())
+    except PasswordRefused as refused:
+        raise AccountError("password", refused.message, **refused.params) from None
+
+
 def create_officer(
-    username: str, password: str, role: str, office_code: str | None = None
+    username: str,
+    password: str,
+    role: str,
+    office_code: str | None = None,
+    *,
+    display_name: str | None = None,
+    actor: Actor | None = None,
+    now: dt.datetime | None = None,
 ) -> Officer:
-    """Create an account; AccountError on a duplicate name, unknown role or unknown office."""
+    """Create an account; AccountError on a duplicate name, unknown role or office, or a
+    password the policy refuses. Audited as `officer.create` (by the system unless `actor`)."""
     if role not in ROLES:
         raise AccountError(
             "role",
@@ -63,11 +90,15 @@ def create_officer(
             raise AccountError("office_code", N_("no office with code %(code)r"), code=office_code)
     if role == "officer" and office is None:
         raise AccountError("office_code", N_("an officer account needs an office"))
+    check_new_password(password, username)
+    now = now or clock.now()
     officer = Officer(
         username=username,
+        display_name=display_name or None,
         password_hash=hash_secret(password),
         role=role,
         office=office,
+        created_at=now,
     )
     try:
         with db.session.begin_nested():
@@ -78,6 +109,12 @@ def create_officer(
         if _username_taken(username):
             raise AccountError("username", TAKEN, username=username) from None
         raise
+    audit(
+        "officer.create",
+        actor or Actor.system(),
+        now,
+        detail={"officer_id": officer.id, "username": username, "role": role},
+    )
     return officer
 
 
@@ -91,6 +128,128 @@ def authenticate_officer(username: str, password: str) -> Officer | None:
     if not check_secret(officer.password_hash if officer else None, password):
         return None
     return officer if officer.active else None
+
+
+def officer_login(
+    username: str, password: str, *, via: str, ip: str | None, now: dt.datetime
+) -> Officer | None:
+    """Check a login (`via` "web" or "api"); the officer, or None. Both outcomes are audited:
+    `officer.login` by the officer, `officer.login_failed` by whoever tried, naming the account
+    (its id when it exists) and the address."""
+    officer = authenticate_officer(username, password)
+    if officer is None:
+        known = db.session.scalar(select(Officer.id).where(Officer.username == username))
+        audit(
+            "officer.login_failed",
+            Actor.anonymous(ip),
+            now,
+            detail={"via": via, "username": username[:64], "officer_id": known},
+        )
+        return None
+    audit("officer.login", Actor.officer(officer.id, ip), now, detail={"via": via})
+    return officer
+
+
+def officer_logout(officer_id: int, *, via: str, ip: str | None, now: dt.datetime) -> None:
+    """Audit a sign-out (`via` "web" or "api"); the caller ends the session or token."""
+    audit("officer.logout", Actor.officer(officer_id, ip), now, detail={"via": via})
+
+
+@dataclass(frozen=True)
+class SignedOut:
+    """What ending an account's access ended."""
+
+    tokens: int
+    sessions: int
+
+
+def sign_out_everywhere(officer: Officer, *, actor: Actor, now: dt.datetime) -> SignedOut:
+    """End every web session and revoke every token of the account (audited)."""
+    ended = _end_access(officer, now)
+    audit(
+        "officer.signed_out",
+        actor,
+        now,
+        detail={"officer_id": officer.id, "tokens": ended.tokens, "sessions": ended.sessions},
+    )
+    return ended
+
+
+def _end_access(officer: Officer, now: dt.datetime) -> SignedOut:
+    return SignedOut(
+        tokens=revoke_tokens(now=now, officer_id=officer.id),
+        sessions=sessions.end_all(officer.id, now=now),
+    )
+
+
+def set_password(officer: Officer, password: str, *, actor: Actor, now: dt.datetime) -> SignedOut:
+    """Give the account a new password (AccountError when the policy refuses it). Every session
+    and token of the account ends: whoever held a copy of one is out."""
+    check_new_password(password, officer.username)
+    officer.password_hash = hash_secret(password)
+    ended = _end_access(officer, now)
+    audit(
+        "officer.password_set",
+        actor,
+        now,
+        detail={"officer_id": officer.id, "tokens": ended.tokens, "sessions": ended.sessions},
+    )
+    return ended
+
+
+def change_own_password(
+    officer: Officer, current: str, new: str, *, actor: Actor, now: dt.datetime
+) -> SignedOut:
+    """The officer changes their own password; AccountError on "current_password" when the
+    current one is wrong, on "password" when the new one is refused."""
+    if not check_secret(officer.password_hash, current):
+        raise AccountError("current_password", N_("the current password is not right"))
+    if new == current:
+        raise AccountError("password", N_("the new password must differ from the current one"))
+    return set_password(officer, new, actor=actor, now=now)
+
+
+def set_active(officer: Officer, active: bool, *, actor: Actor, now: dt.datetime) -> SignedOut:
+    """Deactivate (ending every session and token) or reactivate an account (audited)."""
+    if actor.kind == "officer" and actor.id == officer.id and not active:
+        raise AccountError("active", N_("you cannot deactivate your own account"))
+    officer.active = active
+    ended = _end_access(officer, now) if not active else SignedOut(0, 0)
+    audit(
+        "officer.deactivate" if not active else "officer.reactivate",
+        actor,
+        now,
+        detail={"officer_id": officer.id, "tokens": ended.tokens, "sessions": ended.sessions},
+    )
+    return ended
+
+
+def update_officer(
+    officer: Officer,
+    *,
+    display_name: str | None,
+    office_code: str | None,
+    actor: Actor,
+    now: dt.datetime,
+) -> None:
+    """Set the display name and the office (AccountError on an unknown office, or no office for
+    an office officer). Audited with what changed."""
+    office = None
+    if office_code:
+        office = db.session.scalar(select(Office).where(Office.code == office_code))
+        if office is None:
+            raise AccountError("office_code", N_("no office with code %(code)r"), code=office_code)
+    if officer.role == "officer" and office is None:
+        raise AccountError("office_code", N_("an officer account needs an office"))
+    changes = {}
+    if (display_name or None) != officer.display_name:
+        changes["display_name"] = display_name or None
+    if (office.id if office else None) != officer.office_id:
+        changes["office_code"] = office.code if office else None
+    officer.display_name = display_name or None
+    officer.office = office
+    if changes:
+        audit("officer.update", actor, now, detail={"officer_id": officer.id, **changes})
 
 
 @lru_cache(maxsize=4)
@@ -128,6 +287,11 @@ def find_token(token: str, now: dt.datetime) -> ApiToken | None:
     return row
 
 
+def revoke_token(row: ApiToken) -> None:
+    """Revoke one token (the caller's own, on logout)."""
+    row.revoked = True
+
+
 def revoke_tokens(
     *,
     now: dt.datetime,
@@ -146,50 +310,3 @@ def revoke_tokens(
         query.values(revoked=True).execution_options(synchronize_session=False)
     )
     return result.rowcount or 0
-
-
-def retry_after_seconds(key: str, now: dt.datetime, limit: int, window: dt.timedelta) -> int | None:
-    """Seconds until `key` may try again, or None when it is under the failure limit."""
-    since = now - window
-    recent = db.session.scalars(
-        select(LoginFailure.at)
-        .where(LoginFailure.key == key, LoginFailure.at > since)
-        .order_by(LoginFailure.at.desc())
-        .limit(limit)
-    ).all()
-    if len(recent) < limit:
-        return None
-    # The oldest of the last `limit` failures must age out of the window first.
-    free_at = recent[-1] + window
-    return max(1, math.ceil((free_at - now).total_seconds()))
-
-
-def record_failure(key: str, now: dt.datetime, window: dt.timedelta) -> LoginFailure:
-    """Remember one failed attempt, pruning the ones too old to matter."""
-    db.session.execute(
-        delete(LoginFailure).where(LoginFailure.key == key, LoginFailure.at <= now - window)
-    )
-    row = LoginFailure(key=key, at=now)
-    db.session.add(row)
-    db.session.flush()
-    return row
-
-
-def failures_since(key: str, since: dt.datetime) -> int:
-    """How many failed (or still undecided) attempts `key` has made after `since`."""
-    return (
-        db.session.scalar(
-            select(func.count()).where(LoginFailure.key == key, LoginFailure.at > since)
-        )
-        or 0
-    )
-
-
-def forget_failure(failure_id: int) -> None:
-    """Drop one recorded attempt (one that was refused before its secret was checked)."""
-    db.session.execute(delete(LoginFailure).where(LoginFailure.id == failure_id))
-
-
-def clear_failures(key: str) -> None:
-    """Forget failures after a successful login."""
-    db.session.execute(delete(LoginFailure).where(LoginFailure.key == key))

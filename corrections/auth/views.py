@@ -7,14 +7,15 @@ import datetime as dt
 import functools
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import format_timedelta, gettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from corrections import clock
-from corrections.auth import services, throttle
-from corrections.auth.access import CASEWORK_ROLES
-from corrections.auth.forms import LoginForm
+from corrections.auth import services, sessions, throttle
+from corrections.auth.access import CASEWORK_ROLES, SESSION_TOKEN, officer_actor
+from corrections.auth.forms import LoginForm, OwnPasswordForm
+from corrections.auth.models import Officer
 from corrections.errors import ApiError
 from corrections.extensions import db
 
@@ -60,30 +61,97 @@ def login():
     if form.validate_on_submit():
         now = clock.now()
         key = f"officer:{form.username.data}"
-        throttle.attempt(key, now)
-        officer = services.authenticate_officer(form.username.data, form.password.data)
+        throttle.attempt(key, request.remote_addr)
+        officer = services.officer_login(
+            form.username.data, form.password.data, via="web", ip=request.remote_addr, now=now
+        )
         if officer is None:
+            throttle.failed(request.remote_addr)
+            db.session.commit()
             error = gettext(
                 "Wrong username or password. Check the spelling and whether Caps Lock is on."
             )
             status = 401
         else:
             throttle.succeeded(key)
+            start_session(officer, now)
             db.session.commit()
-            login_user(officer)
             return redirect(next_url or url_for("auth.home"))
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form, error=error, next_url=next_url), status
 
 
+def start_session(officer: Officer, now: dt.datetime) -> None:
+    """Sign `officer` in with a new server-side session. Whatever the cookie held before (a CSRF
+    token, an earlier session, which ends) is dropped first, so nothing from before the login
+    carries over."""
+    earlier = session.get(SESSION_TOKEN)
+    if isinstance(earlier, str):
+        sessions.end(earlier, now=now)
+    session.clear()
+    token = sessions.start(officer.id, now=now, ip=request.remote_addr)
+    login_user(officer)
+    session[SESSION_TOKEN] = token
+
+
 @bp.post("/logout")
 @login_required
 def logout():
-    """Sign out."""
+    """Sign out: the session ends on the server, so a copy of the cookie stops working too."""
+    now = clock.now()
+    token = session.get(SESSION_TOKEN)
+    if isinstance(token, str):
+        sessions.end(token, now=now)
+    services.officer_logout(current_user.id, via="web", ip=request.remote_addr, now=now)
+    db.session.commit()
     logout_user()
+    session.clear()
     flash(gettext("You have signed out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def own_password():
+    """Change one's own password. Every session and token of the account ends (a copied cookie
+    too); this browser goes on in a new session."""
+    form = OwnPasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        now = clock.now()
+        officer = current_user._get_current_object()
+        key = f"officer:{officer.username}"
+        throttle.attempt(key, request.remote_addr)
+        try:
+            services.change_own_password(
+                officer,
+                form.current_password.data,
+                form.password.data,
+                actor=officer_actor(officer),
+                now=now,
+            )
+        except services.AccountError as error:
+            db.session.rollback()
+            throttle.checked(key, request.remote_addr, right=error.field != "current_password")
+            db.session.commit()
+            getattr(form, error.field).errors = [error.translated()]
+            status = 422
+        else:
+            throttle.succeeded(key)
+            start_session(officer, now)
+            db.session.commit()
+            flash(
+                gettext(
+                    "Your password is changed. Every other computer and app signed in with "
+                    "this account has been signed out."
+                ),
+                "success",
+            )
+            return redirect(url_for("auth.home"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("auth/password.html", form=form), status
 
 
 @bp.get("/lang/<code>")

@@ -190,6 +190,14 @@ def phone_login(
     with someone else). WrongSecret or NotInSupervision when refused."""
     subject = find_by_phone(phone)
     if not accounts.check_secret(subject.pin_hash if subject else None, pin):
+        # Audited against the record the number names (if any); the caller commits it.
+        audit(
+            "subject.login_failed",
+            Actor.anonymous(ip),
+            now,
+            subject_id=subject.id if subject else None,
+            detail={"phone": (normalize_phone(phone) or phone)[:32], "device_id": device_id},
+        )
         raise WrongSecret()
     if subject.status_on(today) == "ended":
         raise NotInSupervision()
@@ -217,3 +225,11 @@ def phone_login(
     )
     audit("subject.login", actor, now, subject_id=subject.id, detail={"device_id": device_id})
     return PhoneSession(token, row.expires_at, subject)
+
+
+def sign_out_phone(subject: Subject, *, actor: Actor, now: dt.datetime) -> int:
+    """Revoke every token of the subject's phone (lost, stolen or shared); how many. The phone
+    must log in again with the PIN."""
+    revoked = accounts.revoke_tokens(subject_id=subject.id, now=now)
+    audit("subject.tokens_revoked", actor, now, subject_id=subject.id, detail={"tokens": revoked})
+    return revoked

@@ -1,0 +1,177 @@
+"""Rate limits whose counts every worker and server shares: the `limits` library's moving window,
+on Redis when REDIS_URL is set, else on a table of this database (`rate_limit_hits`).
+
+A moving window counts the attempts of the last `window`; once `amount` of them are there, the
+next is refused until the oldest ages out (which is what Retry-After says). Process memory is
+never used: four gunicorn workers, or two servers, count as one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+from limits import RateLimitItemPerSecond
+from limits.storage import MovingWindowSupport, Storage, storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from corrections import clock
+from corrections.auth.models import RateLimitHit
+from corrections.extensions import db
+
+#: Expired rows one hit deletes on the way (the scheduler's prune job removes the rest daily).
+PRUNE_BATCH = 200
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most `amount` attempts per `window`, counted per key under the name `name`."""
+
+    name: str
+    amount: int
+    window: dt.timedelta
+
+    @property
+    def item(self) -> RateLimitItemPerSecond:
+        """The `limits` item: `amount` per `window` seconds, namespaced by `name`."""
+        return RateLimitItemPerSecond(
+            self.amount, int(self.window.total_seconds()), namespace=self.name
+        )
+
+
+class DatabaseStorage(Storage, MovingWindowSupport):
+    """`limits` storage on the application's database: one row per counted attempt.
+
+    It works in the request's session and commits each hit at once, so a burst of parallel
+    requests cannot all pass before any was counted: on PostgreSQL a transaction-level advisory
+    lock on the key serialises the hits of one key; on SQLite every transaction already holds
+    the write lock (corrections/sqlite.py). Call it before the request changes anything, since
+    the commit takes the session's work with it. Time is `corrections.clock`'s, so tests move it.
+    Only the moving window is offered; fixed-window counters are not."""
+
+    STORAGE_SCHEME = None
+
+    @property
+    def base_exceptions(self):
+        return SQLAlchemyError
+
+    def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        now = clock.now()
+        _lock(key)
+        _prune(now)
+        since = now - dt.timedelta(seconds=expiry)
+        counted = db.session.scalar(
+            select(func.count()).where(RateLimitHit.key == key, RateLimitHit.at > since)
+        )
+        acquired = amount <= limit and counted + amount <= limit
+        if acquired:
+            expires = now + dt.timedelta(seconds=expiry)
+            db.session.add_all(
+                RateLimitHit(key=key, at=now, expires_at=expires) for _ in range(amount)
+            )
+        db.session.commit()
+        return acquired
+
+    def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
+        now = clock.now()
+        since = now - dt.timedelta(seconds=expiry)
+        newest = db.session.scalars(
+            select(RateLimitHit.at)
+            .where(RateLimitHit.key == key, RateLimitHit.at > since)
+            .order_by(RateLimitHit.at.desc())
+            .limit(limit)
+        ).all()
+        if not newest:
+            return now.timestamp(), 0
+        return clock.as_utc(newest[-1]).timestamp(), len(newest)
+
+    def clear(self, key: str) -> None:
+        """Forget the key's attempts, in the caller's transaction."""
+        db.session.execute(delete(RateLimitHit).where(RateLimitHit.key == key))
+
+    def reset(self) -> int | None:
+        return db.session.execute(delete(RateLimitHit)).rowcount
+
+    def check(self) -> bool:
+        return db.session.scalar(select(1)) == 1
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        raise NotImplementedError("DatabaseStorage offers the moving window only")
+
+    def get(self, key: str) -> int:
+        raise NotImplementedError("DatabaseStorage offers the moving window only")
+
+    def get_expiry(self, key: str) -> float:
+        raise NotImplementedError("DatabaseStorage offers the moving window only")
+
+
+def _lock(key: str) -> None:
+    if db.session.get_bind().dialect.name == "postgresql":
+        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:n)"), {"n": number})
+
+
+def _prune(now: dt.datetime, batch: int | None = PRUNE_BATCH) -> int:
+    # SKIP LOCKED: rows another worker is deleting are left to it, so pruning never waits.
+    expired = (
+        select(RateLimitHit.id)
+        .where(RateLimitHit.expires_at <= now)
+        .with_for_update(skip_locked=True)
+    )
+    if batch is not None:
+        expired = expired.limit(batch)
+    ids = db.session.scalars(expired).all()
+    if not ids:
+        return 0
+    db.session.execute(delete(RateLimitHit).where(RateLimitHit.id.in_(ids)))
+    return len(ids)
+
+
+def prune(now: dt.datetime) -> int:
+    """Delete every expired count kept in the database (the scheduler's daily prune job)."""
+    total = 0
+    while removed := _prune(now, batch=5000):
+        total += removed
+    return total
+
+
+def init_app(app: Flask) -> None:
+    """Choose where the counts live: Redis when REDIS_URL is set, else this database."""
+    url = app.config.get("REDIS_URL")
+    storage = storage_from_string(url) if url else DatabaseStorage()
+    app.extensions["rate_limiter"] = MovingWindowRateLimiter(storage)
+
+
+def _limiter() -> MovingWindowRateLimiter:
+    return current_app.extensions["rate_limiter"]
+
+
+def hit(limit: Limit, key: str) -> int | None:
+    """Count one attempt for `key`; None when it is allowed, else the seconds to wait (and the
+    attempt is not counted)."""
+    if _limiter().hit(limit.item, key):
+        return None
+    return retry_after(limit, key)
+
+
+def full(limit: Limit, key: str) -> int | None:
+    """Without counting: None while `key` may make another attempt, else the seconds to wait."""
+    if _limiter().test(limit.item, key):
+        return None
+    return retry_after(limit, key)
+
+
+def retry_after(limit: Limit, key: str) -> int:
+    """Seconds until the oldest counted attempt of `key` ages out of the window (at least 1)."""
+    stats = _limiter().get_window_stats(limit.item, key)
+    return max(1, math.ceil(stats.reset_time - clock.now().timestamp()))
+
+
+def clear(limit: Limit, key: str) -> None:
+    """Forget the attempts of `key` (a successful login forgets the account's failures)."""
+    _limiter().clear(limit.item, key)
