@@ -10,7 +10,7 @@ from corrections.alerts.catalogue import SEVERITIES
 from corrections.alerts.models import STATUSES, Alert
 from corrections.alerts.queries import alerts_query
 from corrections.alerts.schemas import DismissIn, ResolveIn
-from corrections.api import choice_arg, int_arg, page_args
+from corrections.api import choice_arg, int_arg, page_args, text_arg
 from corrections.auth.access import (
     CASEWORK_ROLES,
     api_officer,
@@ -37,7 +37,7 @@ def alert_in_scope(alert_id: int) -> Alert:
 
 
 def _office_filter():
-    code = request.args.get("office") or None
+    code = text_arg("office", 32)
     if code is None:
         return None
     office = office_by_code(code)
@@ -53,7 +53,7 @@ def list_alerts():
     officer = api_officer()
     office = _office_filter()
     subject_id = None
-    if request.args.get("subject_id"):
+    if text_arg("subject_id") is not None:
         subject_id = int_arg("subject_id", 0, low=1, high=2**31 - 1)
         known = catalogue.describe_concerns("subject", [subject_id]).get(subject_id)
         if known is None or known.office_id is None or not in_scope(officer, known.office_id):

@@ -34,11 +34,13 @@ from corrections.alerts.models import STATUSES, UNRESOLVED, Alert
 from corrections.alerts.policy import allowed_steps
 from corrections.alerts.queries import alerts_query
 from corrections.alerts.schemas import DismissIn, ResolveIn
+from corrections.api import page_arg, text_arg
 from corrections.auth.access import CASEWORK_ROLES, in_scope, officer_actor
 from corrections.auth.views import page_roles
 from corrections.extensions import count_rows, db
 from corrections.jobs.services import stale_after, sweep_health
 from corrections.offices.services import office_by_code, offices_in_scope
+from corrections.text import is_blank
 from corrections.validation import field_errors
 
 bp = Blueprint("alerts", __name__, template_folder="templates")
@@ -132,7 +134,7 @@ def alert_in_scope(alert_id: int) -> Alert:
 
 def _choice(name: str, choices, default: str | None = None) -> str | None:
     # A forgiving filter: a value the page never offers is treated as "no filter".
-    value = request.args.get(name) or default
+    value = text_arg(name) or default
     return value if value in choices else default
 
 
@@ -142,7 +144,7 @@ def queue():
     """The queue in the officer's scope: most severe first, then oldest."""
     scope = current_user.scope_office_id
     office = None
-    office_code = request.args.get("office") or None
+    office_code = text_arg("office")
     if office_code is not None:
         office = office_by_code(office_code)
         if office is None or not in_scope(current_user, office.id):
@@ -160,7 +162,7 @@ def queue():
     now = clock.now()
     total = count_rows(query)
     pages = max(1, math.ceil(total / PER_PAGE))
-    page = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
+    page = min(page_arg(), pages)
     alerts = db.session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).unique().all()
     views = services.present(alerts)
     services.audit_list_read(alerts, officer_actor(current_user), now, request.args.to_dict())
@@ -192,7 +194,7 @@ def queue():
 def show(alert_id: int):
     """One alert: what was measured, every step taken, and the buttons for the next step."""
     alert = alert_in_scope(alert_id)
-    page = max(1, request.args.get("history_page", 1, type=int) or 1)
+    page = page_arg("history_page")
     view = services.alert_with_history(
         alert, officer_actor(current_user), clock.now(), history_page=page
     )
@@ -346,7 +348,7 @@ def dismiss(alert_id: int):
 def _validated_text(field, schema, key: str, required: str) -> str | None:
     """The text of `field` checked by the API's schema; None with the problem put on the field."""
     text = field.data or ""
-    if not text.strip():
+    if is_blank(text):
         field.errors = [required]
         return None
     try:

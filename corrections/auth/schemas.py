@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import Field
-
-from corrections.validation import Schema
+from corrections.validation import Schema, optional, text
 
 
 class TokenIn(Schema):
     """Username and password for an API token."""
 
-    username: Annotated[str, Field(min_length=1, max_length=64)]
-    password: Annotated[str, Field(min_length=1, max_length=256)]
+    username: text(64)
+    password: text(256, strip=False)
 
 
 class OfficerIn(Schema):
     """A new officer account."""
 
-    username: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{2,64}$")]
-    password: Annotated[str, Field(min_length=8, max_length=256)]
+    username: text(64, pattern=r"^[A-Za-z0-9_.-]{2,64}$")
+    password: text(256, min_length=8, strip=False)
     role: Literal["admin", "supervisor", "officer", "viewer"]
-    office_code: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    office_code: optional(text(32)) = None

@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify, request
 from flask_babel import gettext
 
 from corrections import clock
-from corrections.api import choice_arg, int_arg, page_args
+from corrections.api import choice_arg, int_arg, page_args, text_arg
 from corrections.auth.access import (
     CASEWORK_ROLES,
     api_officer,
@@ -80,7 +80,7 @@ def enrol():
 def list_subjects():
     """Subjects in the caller's scope, filtered by office, status and a name or phone search."""
     officer = api_officer()
-    office = office_filter_in_scope(request.args.get("office") or None)
+    office = office_filter_in_scope(text_arg("office", 32))
     status = choice_arg("status", STATUSES)
     page, per_page = page_args()
     today, now = clock.local_today(), clock.now()
@@ -88,7 +88,7 @@ def list_subjects():
         officer.scope_office_id,
         office_id=office.id if office else None,
         status=status,
-        q=request.args.get("q"),
+        q=text_arg("q", 64),
         today=today,
     )
     total = count_rows(query)

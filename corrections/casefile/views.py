@@ -18,6 +18,7 @@ from corrections import clock
 from corrections.alerts import services as alerts
 from corrections.alerts.models import Alert
 from corrections.alerts.queries import alerts_query
+from corrections.api import page_arg, text_arg
 from corrections.auth.access import CASEWORK_ROLES, in_scope, officer_actor
 from corrections.auth.views import page_roles
 from corrections.casefile import services, svgmap
@@ -91,15 +92,15 @@ def index():
     """Subjects in the officer's scope, searched by name or phone, filtered by office and status."""
     scope = current_user.scope_office_id
     office = None
-    office_code = request.args.get("office") or None
+    office_code = text_arg("office")
     if office_code is not None:
         office = office_by_code(office_code)
         if office is None or not in_scope(current_user, office.id):
             abort(404)
-    status = request.args.get("status") or ""
+    status = text_arg("status") or ""
     if status not in STATUSES:
         status = ""
-    q = (request.args.get("q") or "").strip()[:64]
+    q = (text_arg("q") or "")[:64]
     today = clock.local_today()
     query = subjects_query(
         scope,
@@ -110,7 +111,7 @@ def index():
     )
     total = count_rows(query)
     pages = max(1, math.ceil(total / PER_PAGE))
-    page = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
+    page = min(page_arg(), pages)
     subjects = db.session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     unresolved = Counter(
         db.session.scalars(
