@@ -22,6 +22,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from corrections import clock
+from corrections.errors import log_failure
 from corrections.extensions import db
 from corrections.jobs import services as jobs
 from corrections.sweep import run_sweep, runner_name
@@ -59,7 +60,9 @@ def sweep_job(app, state: SchedulerState) -> None:
         except Exception:
             db.session.rollback()
             state.failures += 1
-            log.exception("sweep failed (%s in a row); the next run will catch up", state.failures)
+            log_failure(
+                log, "sweep failed (%s in a row); the next run will catch up", state.failures
+            )
             if state.failures >= state.max_failures:
                 log.critical(
                     "%s sweeps in a row failed: the scheduler stops (exit status 1)",
@@ -80,7 +83,7 @@ def heartbeat_job(app, state: SchedulerState) -> None:
             db.session.commit()
         except Exception:
             db.session.rollback()
-            log.exception("could not record the heartbeat")
+            log_failure(log, "could not record the heartbeat")
         finally:
             db.session.remove()
 
@@ -96,7 +99,7 @@ def prune_job(app, state: SchedulerState) -> None:
             log.info("pruned %s job runs and %s heartbeats", runs, beats)
         except Exception:
             db.session.rollback()
-            log.exception("could not prune job runs")
+            log_failure(log, "could not prune job runs")
         finally:
             db.session.remove()
 
