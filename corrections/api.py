@@ -68,11 +68,11 @@ def int_arg(name: str, default: int, *, low: int, high: int) -> int:
     return value
 
 
-def page_arg(name: str = "page") -> int:
+def page_arg(name: str = "page", high: int = 1_000_000) -> int:
     """A page number for a page (forgiving, unlike the API): anything but a whole number from 1
-    up counts as 1."""
+    up counts as 1, and one above `high` as `high` (its offset must fit the database's integer)."""
     value = whole_number(request.args.get(name) or "")
-    return value if value is not None and value >= 1 else 1
+    return min(value, high) if value is not None and value >= 1 else 1
 
 
 def choice_arg(name: str, choices) -> str | None:
@@ -83,6 +83,17 @@ def choice_arg(name: str, choices) -> str | None:
             {name: gettext("must be one of: %(choices)s", choices=", ".join(choices))}
         )
     return value
+
+
+def query_record() -> dict[str, str]:
+    """The query arguments as an audit record keeps them: each value without its invisible
+    ends, and those left blank dropped (a filter made of a zero-width space filtered nothing)."""
+    record = {}
+    for name, value in request.args.items():
+        value = rules.trim(value)
+        if value:
+            record[name] = value
+    return record
 
 
 def page_args() -> tuple[int, int]:

@@ -61,7 +61,7 @@ def validation_error(fields: dict[str, str], message: str | None = None) -> ApiE
 def wants_json() -> bool:
     """JSON for the API surfaces and webhooks; HTML pages for everything else."""
     path = request.path
-    if path.startswith(("/api/", "/mobile/v1", "/osmand", "/twilio")):
+    if path.startswith(("/api/", "/mobile/v1", "/osmand", "/twilio", "/healthz")):
         return True
     return request.accept_mimetypes.best == "application/json"
 

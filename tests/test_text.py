@@ -10,11 +10,15 @@ are converted.
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import quote
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
+from corrections import text as rules
 from corrections.extensions import db
 from corrections.subjects.models import Subject
 from tests.api_support import assert_error, csrf_token_of, row_counts, web_login
@@ -398,3 +402,75 @@ def test_the_alert_step_forms_refuse_bad_text(app, client, setup, step, field, v
     assert response.status_code == 422
     assert re.search(rf'id="{field}-error"', response.text)
     assert row_counts(app) == before
+
+
+# --- the rule itself (corrections.text), without the app ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "value, multiline, kept",
+    [
+        ("王小明", False, "王小明"),
+        ("  王小明\u3000", False, "王小明"),
+        ("\u200b\ufeff王小明\u00ad\u200e", False, "王小明"),
+        ("王\u200d小明", False, "王\u200d小明"),  # inside, a joiner stays
+        ("\u200b", False, ""),
+        ("\u2800\u3164\u115f", False, ""),
+        ("电话核实。\r\n\t本人已返回。\n", True, "电话核实。\r\n\t本人已返回。"),
+        ("👨\u200d👩\u200d👧", False, "👨\u200d👩\u200d👧"),
+    ],
+)
+def test_what_the_rule_keeps(value, multiline, kept):
+    assert rules.clean(value, multiline=multiline) == kept
+
+
+@pytest.mark.parametrize(
+    "value, multiline",
+    [
+        ("\x00", False),
+        ("\x00", True),
+        ("王\x1f明", True),
+        ("王\x7f", True),
+        ("王\x9b明", True),
+        ("王\n明", False),
+        ("王\u2029明", False),
+        ("王\u202e明", True),
+        ("\u202a王", False),
+        ("王\u2068明\u2069", True),
+        ("\ud800", False),
+    ],
+)
+def test_what_the_rule_refuses(value, multiline):
+    with pytest.raises(rules.TextRefused):
+        rules.clean(value, multiline=multiline)
+
+
+def test_a_password_is_kept_as_typed_unless_blank():
+    assert rules.clean(" pass word ", strip=False) == " pass word "
+    assert rules.clean("\u200b\u200b", strip=False) == ""
+
+
+@pytest.mark.parametrize(
+    "value, digits", [("２４６８", "2468"), ("+86 １３９", "+86 139"), ("2468", "2468")]
+)
+def test_full_width_digits_become_ascii(value, digits):
+    assert rules.ascii_digits(value) == digits
+
+
+@pytest.mark.parametrize("value", ["٢٤٦٨", "۲۴۶۸", "२४६८", "১২", "12٣"])
+def test_other_scripts_digits_are_refused(value):
+    with pytest.raises(rules.TextRefused):
+        rules.ascii_digits(value)
+
+
+@given(st.text())
+def test_whatever_the_rule_keeps_is_clean_and_stays_so(value):
+    try:
+        kept = rules.clean(value)
+    except rules.TextRefused:
+        return
+    assert rules.clean(kept) == kept  # idempotent
+    assert not kept or not rules.is_blank(kept)
+    assert not any(unicodedata.category(c) == "Cc" for c in kept)
+    assert not any(c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069" for c in kept)
+    assert rules.trim(kept) == kept

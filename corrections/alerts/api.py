@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify
 
 from corrections import clock
 from corrections.alerts import catalogue, services
@@ -10,7 +10,7 @@ from corrections.alerts.catalogue import SEVERITIES
 from corrections.alerts.models import STATUSES, Alert
 from corrections.alerts.queries import alerts_query
 from corrections.alerts.schemas import DismissIn, ResolveIn
-from corrections.api import choice_arg, int_arg, page_args, text_arg
+from corrections.api import choice_arg, int_arg, page_args, query_record, text_arg
 from corrections.auth.access import (
     CASEWORK_ROLES,
     api_officer,
@@ -71,7 +71,7 @@ def list_alerts():
     total = count_rows(query)
     alerts = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique().all()
     items = services.present(alerts)
-    services.audit_list_read(alerts, request_actor(), now, request.args.to_dict())
+    services.audit_list_read(alerts, request_actor(), now, query_record())
     db.session.commit()
     return jsonify(
         items=items,

@@ -16,7 +16,6 @@ from flask import (
     flash,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_babel import gettext
@@ -34,7 +33,7 @@ from corrections.alerts.models import STATUSES, UNRESOLVED, Alert
 from corrections.alerts.policy import allowed_steps
 from corrections.alerts.queries import alerts_query
 from corrections.alerts.schemas import DismissIn, ResolveIn
-from corrections.api import page_arg, text_arg
+from corrections.api import page_arg, query_record, text_arg
 from corrections.auth.access import CASEWORK_ROLES, in_scope, officer_actor
 from corrections.auth.views import page_roles
 from corrections.extensions import count_rows, db
@@ -165,7 +164,7 @@ def queue():
     page = min(page_arg(), pages)
     alerts = db.session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).unique().all()
     views = services.present(alerts)
-    services.audit_list_read(alerts, officer_actor(current_user), now, request.args.to_dict())
+    services.audit_list_read(alerts, officer_actor(current_user), now, query_record())
     sweep = sweep_health(now, stale_after(current_app.config))
     db.session.commit()
     filters = {

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 from flask_babel import gettext
 
 from corrections import clock
-from corrections.api import choice_arg, int_arg, page_args, text_arg
+from corrections.api import choice_arg, int_arg, page_args, query_record, text_arg
 from corrections.auth.access import (
     CASEWORK_ROLES,
     api_officer,
@@ -93,7 +93,7 @@ def list_subjects():
     )
     total = count_rows(query)
     subjects = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
-    services.read_list(subjects, request_actor(), now, request.args.to_dict())
+    services.read_list(subjects, request_actor(), now, query_record())
     db.session.commit()
     return jsonify(
         items=services.files_of(subjects, today, now),

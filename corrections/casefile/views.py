@@ -18,7 +18,7 @@ from corrections import clock
 from corrections.alerts import services as alerts
 from corrections.alerts.models import Alert
 from corrections.alerts.queries import alerts_query
-from corrections.api import page_arg, text_arg
+from corrections.api import page_arg, query_record, text_arg
 from corrections.auth.access import CASEWORK_ROLES, in_scope, officer_actor
 from corrections.auth.views import page_roles
 from corrections.casefile import services, svgmap
@@ -120,7 +120,7 @@ def index():
             .with_only_columns(Alert.subject_id)
         )
     )
-    services.read_list(subjects, officer_actor(current_user), clock.now(), request.args.to_dict())
+    services.read_list(subjects, officer_actor(current_user), clock.now(), query_record())
     db.session.commit()
     filters = {"q": q, "office": office.code if office else "", "status": status}
     return render_template(
