@@ -174,7 +174,9 @@ def loggable_traceback(error: BaseException) -> str:
     return "".join(parts).rstrip("\n")
 
 
-def log_failure(logger: logging.Logger, message: str, *args, error: BaseException | None = None):
+def log_failure(
+    logger: logging.Logger, message: str, *args, error: BaseException | None = None
+) -> None:
     """Log `message` as an error with the traceback of `error` (default: the one being
     handled) as `loggable_traceback` writes it."""
     error = error if error is not None else sys.exc_info()[1]

@@ -69,9 +69,8 @@ def text(
 
 
 def _none_if_blank(value):
-    if isinstance(value, str) and not rules.clean(value, multiline=True):
-        return None
-    return value
+    # A refused character is not blank: it goes on to the text rule, which names it.
+    return None if isinstance(value, str) and rules.is_blank(value) else value
 
 
 def optional(field_type):
