@@ -30,6 +30,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     register_url_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_input_rules(app)
     register_security_headers(app)
     register_commands(app)
     register_template_helpers(app)
@@ -79,7 +80,11 @@ def register_extensions(app: Flask) -> None:
 
 class RecordIdConverter(IntegerConverter):
     """`<int:...>` limited to what an integer key column holds: a larger number is no record
-    (404), where it would otherwise overflow the database driver (a 500 on SQLite)."""
+    (404), where it would otherwise overflow the database driver (a 500 on SQLite). Only the
+    digits 0-9 (werkzeug's own pattern also takes other scripts' digits: /subjects/٣ was subject 3),
+    and at most ten of them, so no huge number is ever converted."""
+
+    regex = r"[0-9]{1,10}"
 
     def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
@@ -111,6 +116,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.bp)
     for module in (auth_views, casefile_views, alerts_views, admin_views):
         app.register_blueprint(module.bp)
+
+
+def register_input_rules(app: Flask) -> None:
+    """Every query argument goes through the text rule before any view sees it."""
+    from corrections.validation import check_query_text
+
+    app.before_request(check_query_text)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
+import sys
+import traceback
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import StatementError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -57,7 +61,7 @@ def validation_error(fields: dict[str, str], message: str | None = None) -> ApiE
 def wants_json() -> bool:
     """JSON for the API surfaces and webhooks; HTML pages for everything else."""
     path = request.path
-    if path.startswith(("/api/", "/mobile/v1", "/osmand", "/twilio")):
+    if path.startswith(("/api/", "/mobile/v1", "/osmand", "/twilio", "/healthz")):
         return True
     return request.accept_mimetypes.best == "application/json"
 
@@ -100,7 +104,8 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        # The path, never the query string or the body: they hold names and phone numbers.
+        log_failure(log, "unhandled error on %s %s", request.method, request.path, error=error)
         from corrections.extensions import db
 
         db.session.rollback()
@@ -112,3 +117,70 @@ def register_errorhandlers(app: Flask) -> None:
 def _html_error(status: int, message, headers: dict[str, str] | None = None):
     # Headers such as Retry-After mean as much on a page as in JSON.
     return render_template("error.html", status=status, message=message), status, headers or {}
+
+
+# --- failures in logs --------------------------------------------------------------------
+# A database error carries the statement's values twice: SQLAlchemy's "[parameters: ...]"
+# (hidden by the engine's hide_parameters) and the server's own words, e.g. PostgreSQL's
+# DETAIL "Key (id_number)=(450000...) already exists." A log gets neither: only what failed.
+
+
+def describe(error: BaseException) -> str:
+    """One line saying what failed, fit for a log or a job's record. A database error gives
+    its type, the driver's error class, SQLSTATE, constraint and table, and the statement
+    (with placeholders), never a value; any other error its type and message."""
+    if not isinstance(error, StatementError):
+        return f"{type(error).__name__}: {error}"
+    orig = error.orig
+    facts = [type(orig).__name__] if orig is not None else []
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate:
+        facts.append(f"SQLSTATE {sqlstate}")
+    diag = getattr(orig, "diag", None)
+    for label in ("constraint_name", "table_name", "column_name"):
+        value = getattr(diag, label, None) if diag is not None else None
+        if value:
+            facts.append(f"{label.removesuffix('_name')} {value}")
+    if isinstance(orig, sqlite3.Error):
+        # SQLite's own messages name the constraint or column, never a value.
+        facts.append(str(orig))
+    statement = " ".join((error.statement or "").split())
+    return f"{type(error).__name__}: {', '.join(facts)} [SQL: {statement}]"
+
+
+def loggable_traceback(error: BaseException) -> str:
+    """The traceback of `error` and the errors it came from, each ending in `describe()`: the
+    frames, so a failure can be found, without the values a database error carries."""
+    chain, seen = [], set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append(current)
+        if isinstance(current, StatementError):
+            break  # its cause is the driver's error, in its own words: describe() summed it up
+        if current.__cause__ is not None:
+            current = current.__cause__
+        elif not current.__suppress_context__:
+            current = current.__context__
+        else:
+            current = None
+    parts = []
+    for item in reversed(chain):
+        if parts:
+            parts.append("\nwhich led to:\n")
+        parts.append("Traceback (most recent call last):\n")
+        parts.extend(traceback.format_tb(item.__traceback__))
+        parts.append(describe(item) + "\n")
+    return "".join(parts).rstrip("\n")
+
+
+def log_failure(
+    logger: logging.Logger, message: str, *args, error: BaseException | None = None
+) -> None:
+    """Log `message` as an error with the traceback of `error` (default: the one being
+    handled) as `loggable_traceback` writes it."""
+    error = error if error is not None else sys.exc_info()[1]
+    if error is None:
+        logger.error(message, *args)
+        return
+    logger.error(message + "\n%s", *args, loggable_traceback(error))

@@ -23,6 +23,7 @@ from flask.cli import AppGroup
 
 from corrections import clock
 from corrections.auth import limiter, sessions
+from corrections.errors import log_failure
 from corrections.extensions import db
 from corrections.jobs import services as jobs
 from corrections.sweep import run_sweep, runner_name
@@ -60,7 +61,9 @@ def sweep_job(app, state: SchedulerState) -> None:
         except Exception:
             db.session.rollback()
             state.failures += 1
-            log.exception("sweep failed (%s in a row); the next run will catch up", state.failures)
+            log_failure(
+                log, "sweep failed (%s in a row); the next run will catch up", state.failures
+            )
             if state.failures >= state.max_failures:
                 log.critical(
                     "%s sweeps in a row failed: the scheduler stops (exit status 1)",
@@ -81,7 +84,7 @@ def heartbeat_job(app, state: SchedulerState) -> None:
             db.session.commit()
         except Exception:
             db.session.rollback()
-            log.exception("could not record the heartbeat")
+            log_failure(log, "could not record the heartbeat")
         finally:
             db.session.remove()
 
@@ -108,7 +111,7 @@ def prune_job(app, state: SchedulerState) -> None:
             )
         except Exception:
             db.session.rollback()
-            log.exception("could not prune job runs")
+            log_failure(log, "could not prune job runs")
         finally:
             db.session.remove()
 

@@ -24,6 +24,7 @@ from flask.cli import AppGroup
 from sqlalchemy import text
 
 from corrections import clock
+from corrections.errors import describe
 from corrections.extensions import db
 from corrections.features import DETECTORS
 from corrections.jobs import services as jobs
@@ -73,7 +74,7 @@ def run_sweep(at: dt.datetime, *, config: Mapping | None = None, runner: str | N
                 now=clock.now(),
                 ok=False,
                 result=results,
-                error=f"{type(error).__name__}: {error}",
+                error=describe(error),
             )
             db.session.commit()
             raise

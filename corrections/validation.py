@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import math
+import re
+import unicodedata
 from typing import Annotated, TypeVar
 
 from flask import request
 from flask_babel import gettext, lazy_gettext
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Tag, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Tag, ValidationError
+from wtforms.validators import StopValidation
 
+from corrections import text as rules
 from corrections.errors import ApiError, validation_error
-from corrections.i18n import N_, translate
+from corrections.i18n import translate
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -31,16 +36,126 @@ Latitude = Annotated[float, Field(ge=-90, le=90, description="degrees, WGS 84")]
 Longitude = Annotated[float, Field(ge=-180, le=180, description="degrees, WGS 84")]
 
 
-def _not_blank(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise ValueError(N_("must not be blank"))
-    return value
+def _text_rule(*, multiline: bool, strip: bool, digits: bool, required: bool):
+    def apply(value):
+        if not isinstance(value, str):
+            return value  # the type check names it
+        value = rules.clean(value, multiline=multiline, strip=strip)
+        if digits:
+            value = rules.ascii_digits(value)
+        if required and not value:
+            raise ValueError(rules.REQUIRED)
+        return value
+
+    return apply
 
 
-def text(max_length: int):
-    """A required text field: surrounding space stripped, blank refused, at most `max_length`."""
-    return Annotated[str, Field(min_length=1, max_length=max_length), AfterValidator(_not_blank)]
+def text(
+    max_length: int,
+    *,
+    min_length: int = 1,
+    pattern: str | None = None,
+    multiline: bool = False,
+    strip: bool = True,
+    digits: bool = False,
+):
+    """A required text field under the text rule (corrections.text): control and direction
+    characters refused, invisible ones taken off both ends (unless `strip` is False, as for a
+    password), blank counts as missing. `digits`: full-width digits become 0-9, other scripts'
+    digits are refused. Length and `pattern` are checked on the cleaned text."""
+    rule = _text_rule(multiline=multiline, strip=strip, digits=digits, required=True)
+    return Annotated[
+        str,
+        Field(min_length=min_length, max_length=max_length, pattern=pattern),
+        BeforeValidator(rule),
+    ]
+
+
+def _none_if_blank(value):
+    # A refused character is not blank: it goes on to the text rule, which names it.
+    return None if isinstance(value, str) and rules.is_blank(value) else value
+
+
+def optional(field_type):
+    """`field_type` or null; a text with nothing visible in it counts as null."""
+    return Annotated[field_type | None, BeforeValidator(_none_if_blank)]
+
+
+#: A number typed into a form has at most this many characters; a longer one stays text (the
+#: schema then says "must be a number") and is never converted.
+MAX_TYPED_NUMBER = 32
+_TYPED_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)")
+
+
+def typed_text(value: str | None) -> str:
+    """What a person typed in a form box, as a schema should see it: NFKC turns full-width
+    digits and punctuation (１２，３：) into plain ones, and a zero-width space or byte order mark
+    pasted in with it goes with the white space around it. A refused character (a control
+    character) stays, for the schema to name."""
+    return rules.trim(unicodedata.normalize("NFKC", value or ""))
+
+
+def typed_number(value: str | None):
+    """A number when the typed text is one, written with the digits 0-9 (full-width ones are
+    converted); None when the box is empty; else the text, so the schema says "must be a
+    number". Never more than MAX_TYPED_NUMBER characters are converted."""
+    text = typed_text(value)
+    if not text:
+        return None
+    if len(text) > MAX_TYPED_NUMBER or not _TYPED_NUMBER.fullmatch(text):
+        return text
+    if re.fullmatch(r"[+-]?[0-9]+", text):
+        return int(text)
+    number = float(text)
+    return number if math.isfinite(number) else text
+
+
+class FormText:
+    """The text rule for a WTForms field: it refuses what `text()` refuses, puts the cleaned
+    text in `field.data`, and (with `required`) treats blank as missing."""
+
+    def __init__(
+        self,
+        *,
+        required: bool = False,
+        multiline: bool = False,
+        strip: bool = True,
+        message=None,
+    ):
+        self.required, self.multiline, self.strip = required, multiline, strip
+        #: What to say when a required field is blank (a lazy string; a default otherwise).
+        self.message = message
+        self.field_flags = {"required": True} if required else {}
+
+    def __call__(self, form, field) -> None:
+        try:
+            field.data = rules.clean(field.data or "", multiline=self.multiline, strip=self.strip)
+        except rules.TextRefused as refused:
+            raise StopValidation(translate(str(refused))) from None
+        if self.required and not field.data:
+            raise StopValidation(str(self.message or gettext("This field is required.")))
+
+
+def check_query_text() -> None:
+    """Refuse (422, naming each) query arguments whose name or value holds a control or
+    direction character, whatever the endpoint: they would otherwise reach the search, the
+    audit log's record of the filters, or the database driver."""
+    fields: dict[str, str] = {}
+    for name, values in request.args.lists():
+        for item in (name, *values):
+            try:
+                rules.check(item)
+            except rules.TextRefused as refused:
+                fields.setdefault(_printable(name), translate(str(refused)))
+    if fields:
+        raise validation_error(
+            fields, gettext("A query argument contains a character that is not allowed.")
+        )
+
+
+def _printable(name: str) -> str:
+    # The name goes back in the error; its refused characters go back escaped.
+    return name.encode("unicode_escape").decode("ascii") if not name.isprintable() else name
 
 
 #: pydantic puts a tagged union's chosen member in the error location; field_errors drops it.

@@ -7,15 +7,15 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
-from corrections.validation import Latitude, Longitude, Schema
+from corrections.validation import Latitude, Longitude, Schema, text
 
 
 class LoginIn(Schema):
     """The subject's phone number, PIN and the phone's own device id."""
 
-    phone: Annotated[str, Field(min_length=5, max_length=32)]
-    pin: Annotated[str, Field(min_length=1, max_length=16)]
-    device_id: Annotated[str, Field(min_length=1, max_length=128)]
+    phone: text(32, min_length=5, digits=True)
+    pin: text(16, digits=True)
+    device_id: text(128)
 
 
 class LoginOut(Schema):
@@ -29,7 +29,7 @@ class LoginOut(Schema):
 class CheckinIn(Schema):
     """A location check-in; `client_id` makes retries safe."""
 
-    client_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.:-]+$")]
+    client_id: text(64, pattern=r"^[\w.:-]+$")
     lat: Latitude
     lon: Longitude
     accuracy_m: Annotated[float, Field(ge=0, le=100_000, description="radius of the fix, metres")]

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from flask import Blueprint, jsonify
 from flask_babel import gettext
-from pydantic import Field
 from sqlalchemy import select
 
 from corrections import clock
@@ -35,7 +32,7 @@ bp = Blueprint("admin_api", __name__, url_prefix="/api/v1")
 class OfficeIn(Schema):
     """A new office."""
 
-    code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+    code: text(32, pattern=r"^[A-Za-z0-9_-]{1,32}$")
     name: text(120)
     lat: Latitude
     lon: Longitude

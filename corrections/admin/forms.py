@@ -9,6 +9,12 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectChoice, SelectField, StringField
 
 from corrections.auth.models import ROLES
+from corrections.validation import FormText
+
+#: The text rule on every box (control and direction characters refused); a password is kept as
+#: typed, and the service's policy says what it must be.
+TEXT = [FormText()]
+PASSWORD = [FormText(strip=False)]
 
 
 def role_labels() -> dict[str, str]:
@@ -28,8 +34,12 @@ def _office_choices(offices, *, none_label: str) -> list[SelectChoice]:
 class PasswordPair(FlaskForm):
     """A new password, typed twice."""
 
-    password = PasswordField(_l("New password"), render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField(_l("New password again"), render_kw={"autocomplete": "new-password"})
+    password = PasswordField(
+        _l("New password"), validators=PASSWORD, render_kw={"autocomplete": "new-password"}
+    )
+    confirm = PasswordField(
+        _l("New password again"), validators=PASSWORD, render_kw={"autocomplete": "new-password"}
+    )
 
     def problems(self) -> dict[str, str]:
         """What is wrong before the policy is asked: missing, or the two differ."""
@@ -45,13 +55,20 @@ class AccountForm(PasswordPair):
 
     username = StringField(
         _l("Username (for signing in)"),
+        validators=TEXT,
         render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
     )
-    display_name = StringField(_l("Name shown on the pages"), render_kw={"autocomplete": "off"})
-    role = SelectField(_l("Role"), validate_choice=False)
-    office_code = SelectField(_l("Judicial office"), validate_choice=False)
-    password = PasswordField(_l("Password"), render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField(_l("Password again"), render_kw={"autocomplete": "new-password"})
+    display_name = StringField(
+        _l("Name shown on the pages"), validators=TEXT, render_kw={"autocomplete": "off"}
+    )
+    role = SelectField(_l("Role"), validators=TEXT, validate_choice=False)
+    office_code = SelectField(_l("Judicial office"), validators=TEXT, validate_choice=False)
+    password = PasswordField(
+        _l("Password"), validators=PASSWORD, render_kw={"autocomplete": "new-password"}
+    )
+    confirm = PasswordField(
+        _l("Password again"), validators=PASSWORD, render_kw={"autocomplete": "new-password"}
+    )
 
     def __init__(self, *args, offices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -67,8 +84,10 @@ class AccountForm(PasswordPair):
 class AccountDetailsForm(FlaskForm):
     """The display name and the office of an account."""
 
-    display_name = StringField(_l("Name shown on the pages"), render_kw={"autocomplete": "off"})
-    office_code = SelectField(_l("Judicial office"), validate_choice=False)
+    display_name = StringField(
+        _l("Name shown on the pages"), validators=TEXT, render_kw={"autocomplete": "off"}
+    )
+    office_code = SelectField(_l("Judicial office"), validators=TEXT, validate_choice=False)
 
     def __init__(self, *args, offices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -85,8 +104,14 @@ class OfficeForm(FlaskForm):
     """A new office."""
 
     code = StringField(
-        _l("Office code"), render_kw={"autocomplete": "off", "autocapitalize": "characters"}
+        _l("Office code"),
+        validators=TEXT,
+        render_kw={"autocomplete": "off", "autocapitalize": "characters"},
     )
-    name = StringField(_l("Office name"), render_kw={"autocomplete": "off"})
-    lat = StringField(_l("Latitude"), render_kw={"autocomplete": "off", "inputmode": "decimal"})
-    lon = StringField(_l("Longitude"), render_kw={"autocomplete": "off", "inputmode": "decimal"})
+    name = StringField(_l("Office name"), validators=TEXT, render_kw={"autocomplete": "off"})
+    lat = StringField(
+        _l("Latitude"), validators=TEXT, render_kw={"autocomplete": "off", "inputmode": "decimal"}
+    )
+    lon = StringField(
+        _l("Longitude"), validators=TEXT, render_kw={"autocomplete": "off", "inputmode": "decimal"}
+    )

@@ -7,9 +7,6 @@ everywhere) ask for confirmation on a page of their own, with one big button.
 
 from __future__ import annotations
 
-import math
-import unicodedata
-
 from flask import (
     Blueprint,
     abort,
@@ -44,25 +41,24 @@ from corrections.auth.views import page_roles
 from corrections.extensions import db
 from corrections.offices import services as offices
 from corrections.offices.models import Office
-from corrections.validation import field_errors
+from corrections.validation import field_errors, typed_number, typed_text
 
 bp = Blueprint("admin", __name__, template_folder="templates", url_prefix="/admin")
 
 
-def _clean(value: str | None) -> str:
-    # NFKC turns full-width letters, digits and punctuation into plain ones.
-    return unicodedata.normalize("NFKC", value or "").strip()
+_clean = typed_text
+_number = typed_number
 
 
-def _number(value: str | None):
-    text = _clean(value)
-    if not text:
-        return None
-    try:
-        number = float(text)
-    except ValueError:
-        return text  # the schema then says "must be a number"
-    return number if math.isfinite(number) else text
+def _form_errors(form) -> dict[str, str]:
+    """What the form's own validators found (the text rule), the first problem of each box; an
+    expired or missing CSRF token says so in plain words."""
+    if form.validate():
+        return {}
+    errors = {name: messages[0] for name, messages in form.errors.items() if messages}
+    if "csrf_token" in errors:
+        errors["csrf_token"] = gettext("The form expired. Try again.")
+    return errors
 
 
 def _put_errors(form, errors: dict[str, str]) -> list[tuple[str, str, str]]:
@@ -121,7 +117,7 @@ def new_account():
     form = AccountForm(offices=_all_offices())
     if request.method == "GET":
         return render_template("admin/account_new.html", form=form, summary=[])
-    errors = {} if form.validate() else {"csrf_token": gettext("The form expired. Try again.")}
+    errors = _form_errors(form)
     errors.update(form.problems())
     body = {
         "username": _clean(form.username.data),
@@ -215,7 +211,7 @@ def account_details(officer_id: int):
     """Save the display name and the office."""
     officer = _account(officer_id)
     form = AccountDetailsForm(offices=_all_offices())
-    errors = {} if form.validate() else {"csrf_token": gettext("The form expired. Try again.")}
+    errors = _form_errors(form)
     name = _clean(form.display_name.data)
     if len(name) > 64:
         errors["display_name"] = gettext("At most 64 characters.")
@@ -244,7 +240,7 @@ def account_password(officer_id: int):
     """Set a new password; the account is signed out everywhere."""
     officer = _account(officer_id)
     form = PasswordPair()
-    errors = {} if form.validate() else {"csrf_token": gettext("The form expired. Try again.")}
+    errors = _form_errors(form)
     errors.update(form.problems())
     if not errors:
         try:
@@ -366,7 +362,7 @@ def offices_page():
     summary: list = []
     status = 200
     if request.method == "POST":
-        errors = {} if form.validate() else {"csrf_token": gettext("The form expired. Try again.")}
+        errors = _form_errors(form)
         body = {
             "code": _clean(form.code.data).upper(),
             "name": _clean(form.name.data),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify
 
 from corrections import clock
 from corrections.alerts import catalogue, services
@@ -10,7 +10,7 @@ from corrections.alerts.catalogue import SEVERITIES
 from corrections.alerts.models import STATUSES, Alert
 from corrections.alerts.queries import alerts_query
 from corrections.alerts.schemas import DismissIn, ResolveIn
-from corrections.api import choice_arg, int_arg, page_args
+from corrections.api import choice_arg, int_arg, page_args, query_record, text_arg
 from corrections.auth.access import (
     CASEWORK_ROLES,
     api_officer,
@@ -39,9 +39,9 @@ def alert_in_scope(alert_id: int) -> Alert:
 def list_alerts():
     """The queue, filtered; most severe first, then oldest; with how fresh the sweep is."""
     officer = api_officer()
-    office = office_in_scope(request.args.get("office"), officer)
+    office = office_in_scope(text_arg("office", 32), officer)
     subject_id = None
-    if request.args.get("subject_id"):
+    if text_arg("subject_id") is not None:
         subject_id = int_arg("subject_id", 0, low=1, high=2**31 - 1)
         known = catalogue.describe_concerns("subject", [subject_id]).get(subject_id)
         if known is None or known.office_id is None or not in_scope(officer, known.office_id):
@@ -59,7 +59,7 @@ def list_alerts():
     total = count_rows(query)
     alerts = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique().all()
     items = services.present(alerts)
-    services.audit_list_read(alerts, request_actor(), now, request.args.to_dict())
+    services.audit_list_read(alerts, request_actor(), now, query_record())
     sweep = sweep_health(now, stale_after(current_app.config)).to_dict()
     db.session.commit()
     return jsonify(items=items, total=total, page=page, per_page=per_page, sweep=sweep)

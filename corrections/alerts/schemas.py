@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from corrections.validation import Schema, text
 
-Text = text(2000)
+#: A note may run over several lines.
+Text = text(2000, multiline=True)
 
 
 class ResolveIn(Schema):

@@ -14,7 +14,6 @@ from flask import (
     current_app,
     flash,
     redirect,
-    request,
     url_for,
 )
 from flask_babel import gettext
@@ -32,6 +31,7 @@ from corrections.alerts.models import STATUSES, UNRESOLVED, Alert
 from corrections.alerts.policy import allowed_steps
 from corrections.alerts.queries import alerts_query
 from corrections.alerts.schemas import DismissIn, ResolveIn
+from corrections.api import page_arg, query_record, text_arg
 from corrections.auth.access import (
     CASEWORK_ROLES,
     office_in_scope,
@@ -43,6 +43,7 @@ from corrections.extensions import count_rows, db
 from corrections.jobs.services import stale_after, sweep_health
 from corrections.offices.services import offices_in_scope
 from corrections.pages import render_and_commit
+from corrections.text import is_blank
 from corrections.validation import field_errors
 
 bp = Blueprint("alerts", __name__, template_folder="templates")
@@ -133,7 +134,7 @@ def alert_in_scope(alert_id: int) -> Alert:
 
 def _choice(name: str, choices, default: str | None = None) -> str | None:
     # A forgiving filter: a value the page never offers is treated as "no filter".
-    value = request.args.get(name) or default
+    value = text_arg(name) or default
     return value if value in choices else default
 
 
@@ -142,7 +143,7 @@ def _choice(name: str, choices, default: str | None = None) -> str | None:
 def queue():
     """The queue in the officer's scope: most severe first, then oldest."""
     scope = current_user.scope_office_id
-    office = office_in_scope(request.args.get("office"), current_user)
+    office = office_in_scope(text_arg("office"), current_user)
     status = _choice("status", STATUS_FILTERS, "unresolved")
     kind = _choice("kind", catalogue.codes())
     severity = _choice("severity", SEVERITIES)
@@ -156,10 +157,10 @@ def queue():
     now = clock.now()
     total = count_rows(query)
     pages = max(1, math.ceil(total / PER_PAGE))
-    page = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
+    page = min(page_arg(), pages)
     alerts = db.session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).unique().all()
     views = services.present(alerts)
-    services.audit_list_read(alerts, officer_actor(current_user), now, request.args.to_dict())
+    services.audit_list_read(alerts, officer_actor(current_user), now, query_record())
     sweep = sweep_health(now, stale_after(current_app.config))
     filters = {
         "office": office.code if office else "",
@@ -187,7 +188,7 @@ def queue():
 def show(alert_id: int):
     """One alert: what was measured, every step taken, and the buttons for the next step."""
     alert = alert_in_scope(alert_id)
-    page = max(1, request.args.get("history_page", 1, type=int) or 1)
+    page = page_arg("history_page")
     view = services.alert_with_history(
         alert, officer_actor(current_user), clock.now(), history_page=page
     )
@@ -341,7 +342,7 @@ def dismiss(alert_id: int):
 def _validated_text(field, schema, key: str, required: str) -> str | None:
     """The text of `field` checked by the API's schema; None with the problem put on the field."""
     text = field.data or ""
-    if not text.strip():
+    if is_blank(text):
         field.errors = [required]
         return None
     try:

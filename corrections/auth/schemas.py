@@ -2,39 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import Field
-
-from corrections.validation import Schema, text
+from corrections.validation import Schema, optional, text
 
 #: The password policy itself (length, not blank, not the username, not common) is the
-#: service's (corrections/auth/passwords.py), so the API, the CLI and the pages agree.
-NewPassword = Annotated[str, Field(min_length=1, max_length=256)]
+#: service's (corrections/auth/passwords.py), so the API, the CLI and the pages agree. A password
+#: is taken as typed (not trimmed), but one with nothing visible in it counts as missing.
+NewPassword = text(256, strip=False)
 
 
 class TokenIn(Schema):
     """Username and password for an API token."""
 
-    username: Annotated[str, Field(min_length=1, max_length=64)]
-    password: Annotated[str, Field(min_length=1, max_length=256)]
+    username: text(64)
+    password: text(256, strip=False)
 
 
 class OfficerIn(Schema):
     """A new officer account."""
 
-    username: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{2,64}$")]
+    username: text(64, pattern=r"^[A-Za-z0-9_.-]{2,64}$")
     password: NewPassword
     role: Literal["admin", "supervisor", "officer", "viewer"]
-    office_code: Annotated[str, Field(min_length=1, max_length=32)] | None = None
-    display_name: text(64) | None = None
+    office_code: optional(text(32)) = None
+    display_name: optional(text(64)) = None
 
 
 class OfficerChangeIn(Schema):
-    """What an administrator may change on an account: any of these."""
+    """What an administrator may change on an account: any of these (a blank name or office
+    clears it)."""
 
-    display_name: Annotated[str, Field(max_length=64)] | None = None
-    office_code: Annotated[str, Field(max_length=32)] | None = None
+    display_name: optional(text(64)) = None
+    office_code: optional(text(32)) = None
     active: bool | None = None
 
 
@@ -47,5 +47,5 @@ class PasswordIn(Schema):
 class OwnPasswordIn(Schema):
     """One's own password change."""
 
-    current_password: Annotated[str, Field(min_length=1, max_length=256)]
+    current_password: text(256, strip=False)
     password: NewPassword

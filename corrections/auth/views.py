@@ -78,7 +78,7 @@ def login():
             db.session.commit()
             return redirect(next_url or url_for("auth.home"))
     elif request.method == "POST":
-        status = 400
+        status = 422  # the CSRF check passed (else CSRFProtect answered 400): a field is wrong
     return render_template("auth/login.html", form=form, error=error, next_url=next_url), status
 
 

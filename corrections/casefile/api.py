@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 from flask_babel import gettext
 
 from corrections import clock
-from corrections.api import choice_arg, int_arg, page_args
+from corrections.api import choice_arg, int_arg, page_args, query_record, text_arg
 from corrections.auth.access import (
     CASEWORK_ROLES,
     api_officer,
@@ -66,7 +66,7 @@ def enrol():
 def list_subjects():
     """Subjects in the caller's scope, filtered by office, status and a name or phone search."""
     officer = api_officer()
-    office = office_in_scope(request.args.get("office"), officer)
+    office = office_in_scope(text_arg("office", 32), officer)
     status = choice_arg("status", STATUSES)
     page, per_page = page_args()
     today, now = clock.local_today(), clock.now()
@@ -74,12 +74,12 @@ def list_subjects():
         officer.scope_office_id,
         office_id=office.id if office else None,
         status=status,
-        q=request.args.get("q"),
+        q=text_arg("q", 64),
         today=today,
     )
     total = count_rows(query)
     subjects = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
-    services.read_list(subjects, request_actor(), now, request.args.to_dict())
+    services.read_list(subjects, request_actor(), now, query_record())
     db.session.commit()
     return jsonify(
         items=services.files_of(subjects, today, now),

@@ -8,9 +8,7 @@ and a zone row without a centre is centred on the home.
 
 from __future__ import annotations
 
-import math
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from flask_babel import get_locale, gettext
@@ -29,7 +27,7 @@ from wtforms import (
 from wtforms.widgets import DateInput, TimeInput
 
 from corrections.casefile.schemas import SubjectIn
-from corrections.validation import field_errors
+from corrections.validation import field_errors, typed_number, typed_text
 
 #: Statutory terms: the Chinese name is the legal one and is shown as is; English is a gloss.
 CATEGORY_TERMS = {
@@ -188,7 +186,7 @@ def put_errors(form: EnrolForm, errors: dict[str, str]) -> list[tuple[str, str, 
 
 
 def _field_label(name: str, target) -> str:
-    row = re.match(r"zones-(\d+)-", name)
+    row = re.match(r"zones-([0-9]+)-", name)
     if row:
         return gettext("Zone %(n)s, %(field)s", n=int(row.group(1)) + 1, field=target.label.text)
     if name.startswith("polygon"):
@@ -321,28 +319,16 @@ class _Builder:
         return head
 
 
-def _clean(value: str | None) -> str:
-    # NFKC turns full-width digits and punctuation (１２，３：) into plain ones.
-    return unicodedata.normalize("NFKC", value or "").strip()
+_clean = typed_text
+_number = typed_number
 
 
-def _number(value: str | None):
-    """A number when the text is one; else the text, so SubjectIn says "must be a number"."""
-    text = _clean(value)
-    if not text:
-        return None
-    if re.fullmatch(r"[+-]?\d+", text):
-        return int(text)
-    try:
-        number = float(text)
-    except ValueError:
-        return text
-    return number if math.isfinite(number) else text
+_DATE = re.compile(r"([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?")
 
 
 def _date(value: str | None) -> str | None:
     text = _clean(value)
-    match = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?", text)
+    match = _DATE.fullmatch(text)
     if match:
         year, month, day = match.groups()
         return f"{year}-{int(month):02d}-{int(day):02d}"
@@ -351,7 +337,7 @@ def _date(value: str | None) -> str | None:
 
 def _time(value: str | None) -> str | None:
     text = _clean(value)
-    match = re.fullmatch(r"(\d{1,2})\s*[:.点时]\s*(\d{2})\s*分?", text)
+    match = re.fullmatch(r"([0-9]{1,2})\s*[:.点时]\s*([0-9]{2})\s*分?", text)
     if match:
         return f"{int(match.group(1)):02d}:{match.group(2)}"
     return text or None

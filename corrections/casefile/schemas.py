@@ -12,7 +12,7 @@ from corrections.checkin.schemas import CheckinPlanIn
 from corrections.i18n import N_
 from corrections.phones import normalize_phone
 from corrections.subjects.services import Person
-from corrections.validation import Latitude, Longitude, Schema, text
+from corrections.validation import Latitude, Longitude, Schema, optional, text
 from corrections.zones.schemas import ZoneIn
 
 #: Supervision dates: late records and enrolment ahead are fine, year 1 or 9999 is a typo (and
@@ -31,14 +31,14 @@ class SubjectIn(Schema):
     """Everything needed to enrol a subject: the person, the plan and the zones."""
 
     name: text(64)
-    phone: Annotated[str, Field(min_length=5, max_length=32)]
-    pin: Annotated[str, Field(pattern=r"^[0-9]{4,8}$")]
-    office_code: Annotated[str, Field(min_length=1, max_length=32)]
+    phone: text(32, min_length=5, digits=True)
+    pin: text(8, pattern=r"^[0-9]{4,8}$", digits=True)
+    office_code: text(32)
     category: Literal["control", "probation", "parole", "medical_parole"]
     level: Literal["strict", "normal", "lenient"]
     supervision_start: SupervisionDate
     supervision_end: SupervisionDate
-    id_number: Annotated[str, Field(pattern=r"^[0-9]{17}[0-9Xx]$")] | None = None
+    id_number: optional(text(18, pattern=r"^[0-9]{17}[0-9Xx]$", digits=True)) = None
     home: PointIn
     zones: Annotated[list[ZoneIn], Field(max_length=50)] = []
     checkin: CheckinPlanIn

@@ -18,6 +18,7 @@ from corrections import clock
 from corrections.alerts import services as alerts
 from corrections.alerts.models import Alert
 from corrections.alerts.queries import alerts_query
+from corrections.api import page_arg, query_record, text_arg
 from corrections.auth.access import (
     CASEWORK_ROLES,
     office_in_scope,
@@ -93,11 +94,11 @@ def subject_in_scope(subject_id: int) -> Subject:
 def index():
     """Subjects in the officer's scope, searched by name or phone, filtered by office and status."""
     scope = current_user.scope_office_id
-    office = office_in_scope(request.args.get("office"), current_user)
-    status = request.args.get("status") or ""
+    office = office_in_scope(text_arg("office"), current_user)
+    status = text_arg("status") or ""
     if status not in STATUSES:
         status = ""
-    q = (request.args.get("q") or "").strip()[:64]
+    q = (text_arg("q") or "")[:64]
     today = clock.local_today()
     query = subjects_query(
         scope,
@@ -108,7 +109,7 @@ def index():
     )
     total = count_rows(query)
     pages = max(1, math.ceil(total / PER_PAGE))
-    page = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
+    page = min(page_arg(), pages)
     subjects = db.session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     unresolved = Counter(
         db.session.scalars(
@@ -117,7 +118,7 @@ def index():
             .with_only_columns(Alert.subject_id)
         )
     )
-    services.read_list(subjects, officer_actor(current_user), clock.now(), request.args.to_dict())
+    services.read_list(subjects, officer_actor(current_user), clock.now(), query_record())
     filters = {"q": q, "office": office.code if office else "", "status": status}
     return render_and_commit(
         "subjects/index.html",

@@ -9,9 +9,9 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from corrections.checkin.windows import parse_hhmm
 from corrections.i18n import N_
-from corrections.validation import Schema
+from corrections.validation import Schema, text
 
-HHMM = Annotated[str, Field(pattern=r"^[0-9]{2}:[0-9]{2}$")]
+HHMM = text(5, pattern=r"^[0-9]{2}:[0-9]{2}$", digits=True)
 
 
 class CheckinPlanIn(Schema):
