@@ -114,10 +114,12 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    """The CONTRACT error shape on JSON paths, pages elsewhere."""
+    """The CONTRACT error shape on JSON paths, pages elsewhere; refusals to the audit log."""
+    from corrections.auth.refusals import audit_refusals
     from corrections.errors import register_errorhandlers as register
 
     register(app)
+    audit_refusals(app)
 
 
 #: No inline script anywhere; pages may not be framed by other sites.

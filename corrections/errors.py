@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from blinker import Namespace
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
+
+#: Sent (sender: the app; keyword arguments `status`, `error`) when a request that matched a route
+#: is answered 403 or 404: the caller was refused a record or an action. The audit log listens
+#: (corrections.auth.refusals); the core knows no feature.
+request_refused = Namespace().signal("request-refused")
+#: The statuses that refuse a caller (403: the role; 404: unknown or outside the scope).
+REFUSALS = (403, 404)
 
 #: Default code and sentence for each status when a handler gives none.
 STATUS_CODES = {
@@ -44,6 +52,9 @@ class ApiError(Exception):
         self.message = str(message or default_message)
         self.fields = fields
         self.headers = headers or {}
+        #: For a refusal: what was asked for (record, record_id, subject_id, reason), for the
+        #: audit log only; the response never says more than the status and the sentence.
+        self.refusal: dict | None = None
         super().__init__(self.message)
 
 
@@ -79,6 +90,7 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(ApiError)
     def handle_api_error(error: ApiError):
+        _refused(error.status, error)
         if wants_json():
             return error_response(error)
         return _html_error(error.status, error.message, error.headers)
@@ -93,6 +105,7 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException):
         status = error.code or 500
+        _refused(status, error)
         if wants_json():
             return error_response(ApiError(status))
         _code, message = STATUS_CODES.get(status, (None, error.description))
@@ -107,6 +120,12 @@ def register_errorhandlers(app: Flask) -> None:
         if wants_json():
             return error_response(ApiError(500))
         return _html_error(500, STATUS_CODES[500][1])
+
+
+def _refused(status: int, error: Exception) -> None:
+    # An unknown URL (no route matched) refuses nobody anything: scanners and typos.
+    if status in REFUSALS and request.url_rule is not None:
+        request_refused.send(current_app._get_current_object(), status=status, error=error)
 
 
 def _html_error(status: int, message, headers: dict[str, str] | None = None):

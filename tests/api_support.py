@@ -10,6 +10,24 @@ from sqlalchemy import func, select
 
 from corrections.extensions import db
 
+#: The audit log keeps what a rejected request asked for ("access.refused"): the one thing a
+#: refusal stores. Compare the other tables when checking that a refusal stored nothing.
+AUDIT_TABLES = ("audit_log", "audit_subjects")
+
+
+def audit_actions_since(app, before: int = 0) -> list[str]:
+    """The actions of the audit entries with ids above `before`, oldest first."""
+    from corrections.audit.models import AuditEntry
+
+    with app.app_context():
+        actions = list(
+            db.session.scalars(
+                select(AuditEntry.action).where(AuditEntry.id > before).order_by(AuditEntry.id)
+            )
+        )
+        db.session.remove()
+    return actions
+
 
 def row_counts(app, *, ignore: tuple[str, ...] = ()) -> dict[str, int]:
     """How many rows each table holds (a rejected request must leave these unchanged)."""

@@ -16,7 +16,7 @@ from corrections.auth.access import (
     api_officer,
     api_roles,
     in_scope,
-    not_found,
+    refused,
     request_actor,
 )
 from corrections.errors import ApiError
@@ -32,7 +32,9 @@ def alert_in_scope(alert_id: int) -> Alert:
     """The alert, if the caller may see it; 404 otherwise."""
     alert = db.session.get(Alert, alert_id)
     if alert is None or not in_scope(api_officer(), alert.office_id):
-        raise not_found()
+        raise refused(
+            "alert", alert_id, exists=alert is not None, subject_id=alert and alert.subject_id
+        )
     return alert
 
 
@@ -42,7 +44,7 @@ def _office_filter():
         return None
     office = office_by_code(code)
     if office is None or not in_scope(api_officer(), office.id):
-        raise not_found()
+        raise refused("office", code, exists=office is not None)
     return office
 
 
@@ -57,7 +59,10 @@ def list_alerts():
         subject_id = int_arg("subject_id", 0, low=1, high=2**31 - 1)
         known = catalogue.describe_concerns("subject", [subject_id]).get(subject_id)
         if known is None or known.office_id is None or not in_scope(officer, known.office_id):
-            raise not_found()
+            exists = known is not None and known.office_id is not None
+            raise refused(
+                "subject", subject_id, exists=exists, subject_id=subject_id if exists else None
+            )
     query = alerts_query(
         officer.scope_office_id,
         status=choice_arg("status", (*STATUSES, "unresolved")),

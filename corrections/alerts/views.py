@@ -11,7 +11,6 @@ import math
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -34,7 +33,7 @@ from corrections.alerts.models import STATUSES, UNRESOLVED, Alert
 from corrections.alerts.policy import allowed_steps
 from corrections.alerts.queries import alerts_query
 from corrections.alerts.schemas import DismissIn, ResolveIn
-from corrections.auth.access import CASEWORK_ROLES, in_scope, officer_actor
+from corrections.auth.access import CASEWORK_ROLES, in_scope, officer_actor, refused
 from corrections.auth.views import page_roles
 from corrections.extensions import count_rows, db
 from corrections.jobs.services import stale_after, sweep_health
@@ -126,7 +125,9 @@ def alert_in_scope(alert_id: int) -> Alert:
     """The alert, if the officer may see it; 404 otherwise (existence never leaks)."""
     alert = db.session.get(Alert, alert_id)
     if alert is None or not in_scope(current_user, alert.office_id):
-        abort(404)
+        raise refused(
+            "alert", alert_id, exists=alert is not None, subject_id=alert and alert.subject_id
+        )
     return alert
 
 
@@ -146,7 +147,7 @@ def queue():
     if office_code is not None:
         office = office_by_code(office_code)
         if office is None or not in_scope(current_user, office.id):
-            abort(404)
+            raise refused("office", office_code, exists=office is not None)
     status = _choice("status", STATUS_FILTERS, "unresolved")
     kind = _choice("kind", catalogue.codes())
     severity = _choice("severity", SEVERITIES)

@@ -81,6 +81,32 @@ def not_found() -> ApiError:
     return ApiError(404, message=gettext("No such record."))
 
 
+def refused(
+    record: str, record_id: int | str | None, *, exists: bool, subject_id: int | None = None
+) -> ApiError:
+    """The 404 for a `record` ("subject", "alert", "office") the caller may not see, or that does
+    not exist: the caller is told the same either way, and the audit log (which the error
+    handler writes, see corrections.auth.refusals) is told which, and whose record it was."""
+    error = not_found()
+    error.refusal = {
+        "record": record,
+        "record_id": record_id,
+        "reason": "outside_scope" if exists else "no_such_record",
+        "subject_id": subject_id,
+    }
+    return error
+
+
+def calling_officer() -> Officer | None:
+    """The officer already identified for this request (by a bearer token or the session),
+    without checking anything again: for recording who was refused."""
+    if "api_officer" in g:
+        return g.api_officer
+    if current_user and current_user.is_authenticated:
+        return current_user._get_current_object()
+    return None
+
+
 def officer_actor(officer: Officer) -> Actor:
     """`officer` acting through this request, from the request's client address."""
     return Actor.officer(officer.id, request.remote_addr)

@@ -12,7 +12,7 @@ from corrections.auth.access import (
     api_officer,
     api_roles,
     in_scope,
-    not_found,
+    refused,
     request_actor,
 )
 from corrections.casefile import services
@@ -35,7 +35,9 @@ def subject_in_scope(subject_id: int) -> Subject:
     """The subject, if the caller may see it; 404 otherwise (existence never leaks)."""
     subject = db.session.get(Subject, subject_id)
     if subject is None or not in_scope(api_officer(), subject.office_id):
-        raise not_found()
+        raise refused(
+            "subject", subject_id, exists=subject is not None, subject_id=subject and subject.id
+        )
     return subject
 
 
@@ -45,7 +47,7 @@ def office_filter_in_scope(code: str | None):
         return None
     office = office_by_code(code)
     if office is None or not in_scope(api_officer(), office.id):
-        raise not_found()
+        raise refused("office", code, exists=office is not None)
     return office
 
 
@@ -65,9 +67,13 @@ def enrol():
         )
     except services.EnrolmentForbidden:
         db.session.rollback()
-        raise ApiError(
-            403, message=gettext("You may only enrol subjects in your own office.")
-        ) from None
+        error = ApiError(403, message=gettext("You may only enrol subjects in your own office."))
+        error.refusal = {
+            "record": "office",
+            "record_id": data.office_code,
+            "reason": "outside_scope",
+        }
+        raise error from None
     except services.EnrolmentError as error:
         db.session.rollback()
         raise validation_error({error.field: error.translated()}) from None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +18,7 @@ from corrections import clock
 from corrections.alerts import services as alerts
 from corrections.alerts.models import Alert
 from corrections.alerts.queries import alerts_query
-from corrections.auth.access import CASEWORK_ROLES, in_scope, officer_actor
+from corrections.auth.access import CASEWORK_ROLES, in_scope, officer_actor, refused
 from corrections.auth.views import page_roles
 from corrections.casefile import services, svgmap
 from corrections.casefile.forms import (
@@ -29,7 +29,7 @@ from corrections.casefile.forms import (
     read_enrolment,
     term,
 )
-from corrections.checkin.services import checkins_of, next_window_for
+from corrections.checkin.services import next_window_for, read_checkins
 from corrections.checkin.settings import current as checkin_settings
 from corrections.extensions import count_rows, db
 from corrections.offices.services import office_by_code, offices_in_scope
@@ -81,7 +81,9 @@ def subject_in_scope(subject_id: int) -> Subject:
     """The subject, if the officer may see it; 404 otherwise (existence never leaks)."""
     subject = db.session.get(Subject, subject_id)
     if subject is None or not in_scope(current_user, subject.office_id):
-        abort(404)
+        raise refused(
+            "subject", subject_id, exists=subject is not None, subject_id=subject and subject.id
+        )
     return subject
 
 
@@ -95,7 +97,7 @@ def index():
     if office_code is not None:
         office = office_by_code(office_code)
         if office is None or not in_scope(current_user, office.id):
-            abort(404)
+            raise refused("office", office_code, exists=office is not None)
     status = request.args.get("status") or ""
     if status not in STATUSES:
         status = ""
@@ -145,7 +147,7 @@ def show(subject_id: int):
     today = clock.local_today()
     now = clock.now()
     person = services.read_file(subject, officer_actor(current_user), today, now)
-    checkins = checkins_of(subject.id, TIMELINE_LENGTH)
+    checkins = read_checkins(subject.id, TIMELINE_LENGTH, officer_actor(current_user), now)
     open_alerts = (
         db.session.scalars(
             alerts_query(current_user.scope_office_id, status="unresolved", subject_id=subject.id)
