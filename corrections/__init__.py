@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask, request
 from flask_babel import get_locale
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -131,7 +132,7 @@ CONTENT_SECURITY_POLICY = (
 
 
 def register_security_headers(app: Flask) -> None:
-    """CSP, nosniff and friends on every response."""
+    """CSP, nosniff and friends on every response; no-store wherever personal data may be."""
 
     @app.after_request
     def security_headers(response):
@@ -139,9 +140,20 @@ def register_security_headers(app: Flask) -> None:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.path.startswith(("/api/", "/mobile/", "/healthz")):
+        if _shows_an_officer_anything():
+            # Office computers are shared: the next person must not find a subject's page in
+            # the browser's cache or history, nor a proxy keep one.
+            response.headers["Cache-Control"] = "no-store"
+        elif request.path.startswith(("/api/", "/mobile/", "/healthz")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def _shows_an_officer_anything() -> bool:
+    # The simplest honest rule: everything a signed-in officer gets, but the static files.
+    if request.endpoint == "static":
+        return False
+    return bool(current_user) and current_user.is_authenticated
 
 
 def register_commands(app: Flask) -> None:
