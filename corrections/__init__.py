@@ -98,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     from corrections.admin import api as admin_api
     from corrections.alerts import api as alerts_api
     from corrections.alerts import views as alerts_views
+    from corrections.auditlog import views as auditlog_views
     from corrections.auth import api as auth_api
     from corrections.auth import views as auth_views
     from corrections.casefile import api as casefile_api
@@ -110,7 +111,7 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(mobile_bp)
     app.register_blueprint(mobile_bp)
     app.register_blueprint(health.bp)
-    for module in (auth_views, casefile_views, alerts_views):
+    for module in (auth_views, casefile_views, alerts_views, auditlog_views):
         app.register_blueprint(module.bp)
 
 
