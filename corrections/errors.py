@@ -65,10 +65,15 @@ def validation_error(fields: dict[str, str], message: str | None = None) -> ApiE
     )
 
 
+#: The paths answered in JSON whatever the client accepts (deploy/nginx answers its own refusals
+#: in JSON on these too; tests/test_deploy_nginx.py holds the two together).
+JSON_PATH_PREFIXES = ("/api/", "/mobile/v1", "/osmand", "/twilio")
+
+
 def wants_json() -> bool:
     """JSON for the API surfaces and webhooks; HTML pages for everything else."""
     path = request.path
-    if path.startswith(("/api/", "/mobile/v1", "/osmand", "/twilio")):
+    if path.startswith(JSON_PATH_PREFIXES):
         return True
     return request.accept_mimetypes.best == "application/json"
 
