@@ -296,7 +296,9 @@ def release(alert_id: int):
 
 
 def _form_failed(alert: Alert, **forms):
-    view = services.alert_page(alert)
+    # The alert is shown again, evidence and name: a read like any other.
+    view = services.alert_with_history(alert, officer_actor(current_user), clock.now())
+    db.session.commit()
     return _detail(alert, view, status=422, **forms)
 
 
