@@ -33,9 +33,11 @@ from tests.factories import PASSWORD, bearer, phone_login, raise_for
 #: The client address every call comes from (so the test sees it recorded, not a default).
 ADDRESS = "192.0.2.44"
 LOGINS = "accounts work (h2-accounts) audits sign-ins, success and failure"
+SIGN_OUTS = "accounts work (h2-accounts) audits sign-outs"
 ACCOUNTS = "accounts work (h2-accounts) audits account changes"
 #: How the sign-in rows of h2-accounts may be named: the test asks only that one is written.
 SIGN_IN = re.compile(r"login|sign_?in|token")
+SIGN_OUT = re.compile(r"logout|sign_?out")
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ COVERAGE: tuple[Call, ...] = (
          body={"username": "li", "password": "wrong-password"}, audited=("failed sign-in",),
          action_like=SIGN_IN, expected_after_merge=LOGINS),
     Call("auth.logout", "POST", "/logout", "page", status=302, role_limited=False,
-         why_not="ends the session; shows no record"),
+         audited=("sign-out",), action_like=SIGN_OUT, expected_after_merge=SIGN_OUTS),
     Call("auth.set_language", "GET", "/lang/en", "nobody", status=302, role_limited=False,
          why_not="sets the language cookie"),
     Call("static", "GET", "/static/app.css", "page", role_limited=False,
