@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask, request
 from flask_babel import get_locale
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -102,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
     from corrections.admin import views as admin_views
     from corrections.alerts import api as alerts_api
     from corrections.alerts import views as alerts_views
+    from corrections.auditlog import views as auditlog_views
     from corrections.auth import api as auth_api
     from corrections.auth import views as auth_views
     from corrections.casefile import api as casefile_api
@@ -114,7 +116,7 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(mobile_bp)
     app.register_blueprint(mobile_bp)
     app.register_blueprint(health.bp)
-    for module in (auth_views, casefile_views, alerts_views, admin_views):
+    for module in (auth_views, casefile_views, alerts_views, admin_views, auditlog_views):
         app.register_blueprint(module.bp)
 
 
@@ -126,10 +128,12 @@ def register_input_rules(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    """The CONTRACT error shape on JSON paths, pages elsewhere."""
+    """The CONTRACT error shape on JSON paths, pages elsewhere; refusals to the audit log."""
+    from corrections.auth.refusals import audit_refusals
     from corrections.errors import register_errorhandlers as register
 
     register(app)
+    audit_refusals(app)
 
 
 #: No inline script anywhere; pages may not be framed by other sites.
@@ -141,7 +145,7 @@ CONTENT_SECURITY_POLICY = (
 
 
 def register_security_headers(app: Flask) -> None:
-    """CSP, nosniff and friends on every response."""
+    """CSP, nosniff and friends on every response; no-store wherever personal data may be."""
 
     @app.after_request
     def security_headers(response):
@@ -149,9 +153,20 @@ def register_security_headers(app: Flask) -> None:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.path.startswith(("/api/", "/mobile/", "/healthz")):
+        if _shows_an_officer_anything():
+            # Office computers are shared: the next person must not find a subject's page in
+            # the browser's cache or history, nor a proxy keep one.
+            response.headers["Cache-Control"] = "no-store"
+        elif request.path.startswith(("/api/", "/mobile/", "/healthz")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def _shows_an_officer_anything() -> bool:
+    # The simplest honest rule: everything a signed-in officer gets, but the static files.
+    if request.endpoint == "static":
+        return False
+    return bool(current_user) and current_user.is_authenticated
 
 
 def register_commands(app: Flask) -> None:

@@ -7,13 +7,21 @@ import sqlite3
 import sys
 import traceback
 
-from flask import Flask, jsonify, render_template, request
+from blinker import Namespace
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import StatementError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
+
+#: Sent (sender: the app; keyword arguments `status`, `error`) when a request that matched a route
+#: is answered 403 or 404: the caller was refused a record or an action. The audit log listens
+#: (corrections.auth.refusals); the core knows no feature.
+request_refused = Namespace().signal("request-refused")
+#: The statuses that refuse a caller (403: the role; 404: unknown or outside the scope).
+REFUSALS = (403, 404)
 
 #: Default code and sentence for each status when a handler gives none.
 STATUS_CODES = {
@@ -48,6 +56,9 @@ class ApiError(Exception):
         self.message = str(message or default_message)
         self.fields = fields
         self.headers = headers or {}
+        #: For a refusal: what was asked for (record, record_id, subject_id, reason), for the
+        #: audit log only; the response never says more than the status and the sentence.
+        self.refusal: dict | None = None
         super().__init__(self.message)
 
 
@@ -58,10 +69,16 @@ def validation_error(fields: dict[str, str], message: str | None = None) -> ApiE
     )
 
 
+#: The paths answered in JSON whatever the client accepts (deploy/nginx answers its own refusals
+#: in JSON on these too; tests/test_deploy_nginx.py holds the two together).
+JSON_PATH_PREFIXES = ("/api/", "/mobile/v1", "/osmand", "/twilio")
+
+
 def wants_json() -> bool:
     """JSON for the API surfaces and webhooks; HTML pages for everything else."""
     path = request.path
-    if path.startswith(("/api/", "/mobile/v1", "/osmand", "/twilio", "/healthz")):
+    # /healthz is for machines too (nginx passes it on like any page, so it is not a prefix).
+    if path.startswith(JSON_PATH_PREFIXES) or path == "/healthz":
         return True
     return request.accept_mimetypes.best == "application/json"
 
@@ -83,6 +100,7 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(ApiError)
     def handle_api_error(error: ApiError):
+        _refused(error.status, error)
         if wants_json():
             return error_response(error)
         return _html_error(error.status, error.message, error.headers)
@@ -97,6 +115,7 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException):
         status = error.code or 500
+        _refused(status, error)
         if wants_json():
             return error_response(ApiError(status))
         _code, message = STATUS_CODES.get(status, (None, error.description))
@@ -112,6 +131,12 @@ def register_errorhandlers(app: Flask) -> None:
         if wants_json():
             return error_response(ApiError(500))
         return _html_error(500, STATUS_CODES[500][1])
+
+
+def _refused(status: int, error: Exception) -> None:
+    # An unknown URL (no route matched) refuses nobody anything: scanners and typos.
+    if status in REFUSALS and request.url_rule is not None:
+        request_refused.send(current_app._get_current_object(), status=status, error=error)
 
 
 def _html_error(status: int, message, headers: dict[str, str] | None = None):

@@ -175,9 +175,11 @@ def post_checkin():
 @subject_required
 @route(ROUTES, "get", "/checkins", None, None)
 def list_checkins():
-    """The caller's own check-ins, newest first."""
+    """The caller's own check-ins, newest first. Audited like /me: whoever holds the phone's
+    token (a lost phone, someone looking over the subject's shoulder) reads where they were."""
     limit = int_arg("limit", 50, low=1, high=500)
-    items = checkin.checkins_of(g.subject.id, limit)
+    items = checkin.read_checkins(g.subject.id, limit, _actor(), clock.now())
+    db.session.commit()
     return jsonify(items=[c.to_dict() for c in items])
 
 

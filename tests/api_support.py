@@ -13,6 +13,33 @@ from corrections.extensions import db
 #: Counters, not records: the rate limiter counts a refused request too (it kept them in Redis,
 #: were REDIS_URL set).
 BOOKKEEPING = ("rate_limit_hits",)
+#: The audit log keeps what a rejected request asked for ("access.refused"): the one thing a
+#: refusal stores. Compare the other tables when checking that a refusal stored nothing.
+AUDIT_TABLES = ("audit_log", "audit_subjects")
+
+
+def last_audit_id(app) -> int:
+    """The id of the newest audit entry (0 when there is none), to look at what comes after."""
+    from corrections.audit.models import AuditEntry
+
+    with app.app_context():
+        newest = db.session.scalar(select(func.max(AuditEntry.id))) or 0
+        db.session.remove()
+    return newest
+
+
+def audit_actions_since(app, before: int = 0) -> list[str]:
+    """The actions of the audit entries with ids above `before`, oldest first."""
+    from corrections.audit.models import AuditEntry
+
+    with app.app_context():
+        actions = list(
+            db.session.scalars(
+                select(AuditEntry.action).where(AuditEntry.id > before).order_by(AuditEntry.id)
+            )
+        )
+        db.session.remove()
+    return actions
 
 
 def row_counts(app, *, ignore: tuple[str, ...] = ()) -> dict[str, int]:

@@ -15,7 +15,15 @@ from corrections import create_app
 from corrections.alerts.models import Alert
 from corrections.auth.models import Officer
 from corrections.extensions import db
-from tests.api_support import assert_error, csrf_token_of, row_counts, web_login
+from tests.api_support import (
+    AUDIT_TABLES,
+    assert_error,
+    audit_actions_since,
+    csrf_token_of,
+    last_audit_id,
+    row_counts,
+    web_login,
+)
 from tests.factories import PASSWORD, SEAT, bearer, phone_login
 
 NOW = dt.datetime(2026, 11, 28, 2, 0, tzinfo=dt.UTC)  # conftest.DEFAULT_NOW
@@ -255,12 +263,14 @@ def test_a_viewer_may_only_watch_the_wall_and_reports(app, client, world):
 def test_only_an_admin_creates_offices_and_accounts(client, world, role):
     world.officer("someone", role=role)
     headers = bearer(client, "someone")
-    before = row_counts(world.app)
+    before = row_counts(world.app, ignore=AUDIT_TABLES)
+    mark = last_audit_id(world.app)
     office = {"code": "T77", "name": "新所", "lat": 24.1, "lon": 107.1}
     assert_error(client.post("/api/v1/offices", json=office, headers=headers), 403)
     account = {"username": "mallory", "password": "long-enough", "role": "admin"}
     assert_error(client.post("/api/v1/officers", json=account, headers=headers), 403)
-    assert row_counts(world.app) == before
+    assert row_counts(world.app, ignore=AUDIT_TABLES) == before
+    assert audit_actions_since(world.app, mark) == ["access.refused", "access.refused"]
 
 
 def test_an_admin_creates_offices_and_accounts(client, world, admin):

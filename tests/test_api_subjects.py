@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from corrections.audit.models import AuditEntry
 from corrections.extensions import db
-from tests.api_support import assert_error, row_counts
+from tests.api_support import AUDIT_TABLES, assert_error, row_counts
 from tests.factories import SEAT, bearer, phone_login, subject_body
 
 MASKED = "4500**********1234"
@@ -56,9 +56,11 @@ def test_admin_supervisor_and_the_offices_own_officer_may_enrol(client, county, 
 
 
 def test_an_officer_may_not_enrol_into_another_office(client, county, world):
-    before = row_counts(world.app)
+    before = row_counts(world.app, ignore=AUDIT_TABLES)
     assert_error(enrol(client, county["li"], office_code="T02"), 403)
-    assert row_counts(world.app) == before
+    assert row_counts(world.app, ignore=AUDIT_TABLES) == before
+    [refusal] = audit_rows(world.app, "access.refused")
+    assert refusal.detail["record"] == "office" and refusal.detail["record_id"] == "T02"
 
 
 def test_enrolment_answers_with_the_record_as_stored(client, county):
@@ -308,12 +310,17 @@ def test_reading_listing_and_enrolling_are_audited(app, client, county, world):
     assert (entry.actor_id, entry.subject_id) == (li_id, created["id"])
 
 
-def test_a_refused_read_or_enrolment_is_not_audited(app, client, county, roster):
+def test_a_refused_read_or_enrolment_is_audited_as_a_refusal_not_as_a_read(
+    app, client, county, roster
+):
     created_before = len(audit_rows(app, "subject.create"))
     assert_error(client.get(f"/api/v1/subjects/{roster['zhao']}", headers=county["li"]), 404)
     assert_error(enrol(client, county["li"], office_code="T02"), 403)
     assert audit_rows(app, "subject.read") == []
     assert len(audit_rows(app, "subject.create")) == created_before
+    read, enrolment = audit_rows(app, "access.refused")
+    assert (read.subject_id, read.detail["reason"]) == (roster["zhao"], "outside_scope")
+    assert (enrolment.detail["status"], enrolment.detail["record_id"]) == (403, "T02")
 
 
 @pytest.mark.parametrize("phone", ["+15555550100", "+8614000000000", "020-12345678"])

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from corrections import clock
 from corrections import text as rules
 from corrections.extensions import db
-from tests.api_support import assert_error, csrf_token_of, web_login
+from tests.api_support import AUDIT_TABLES, assert_error, csrf_token_of, web_login
 from tests.factories import PASSWORD, SEAT, bearer, phone_login, raise_for, subject_body
 
 #: What a probe sends: label → value.
@@ -221,6 +221,12 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("subjects.new", "POST"): Recipe("/subjects/new", "session", enrol_form, form=True),
     ("static", "GET"): Recipe("/static/app.css"),
     ("health.healthz", "GET"): Recipe("/healthz"),
+    ("auditlog.index", "GET"): Recipe(
+        "/admin/audit", "session", args=("officer", "subject", "action", "from", "to", "page")
+    ),
+    ("auditlog.export", "GET"): Recipe(
+        "/admin/audit/export.csv", "session", args=("officer", "subject", "action", "from", "to")
+    ),
     ("auth.own_password", "GET"): Recipe("/account/password", "session"),
     ("auth.own_password", "POST"): Recipe(
         "/account/password", "session",
@@ -349,6 +355,8 @@ def _shape(response, path: str) -> None:
         assert response.is_json, shown
         if status >= 400:
             assert_error(response, status)
+    elif path.endswith(".csv") and status < 400:
+        assert response.mimetype == "text/csv", (response.mimetype, shown)
     elif not path.startswith("/static/"):
         assert response.mimetype == "text/html", (response.mimetype, shown)
         assert "Traceback" not in response.get_data(as_text=True)
@@ -460,7 +468,31 @@ class _SampleEnv:
 _SAMPLE_ENV = _SampleEnv()
 
 
-def _expect(case: Case, response, path: str, before: dict, after: dict) -> None:
+#: What a refused request may write in the audit log, and nothing else.
+REFUSAL_AUDIT = {"access.refused", "officer.login_failed", "subject.login_failed", "alert.read"}
+
+
+def _audit_actions_after(app, entry_id: int) -> list[str]:
+    from corrections.audit.models import AuditEntry
+
+    with app.app_context():
+        actions = list(
+            db.session.scalars(sa.select(AuditEntry.action).where(AuditEntry.id > entry_id))
+        )
+        db.session.remove()
+    return actions
+
+
+def _last_audit_id(app) -> int:
+    from corrections.audit.models import AuditEntry
+
+    with app.app_context():
+        value = db.session.scalar(sa.select(sa.func.max(AuditEntry.id))) or 0
+        db.session.remove()
+    return value
+
+
+def _expect(case: Case, response, path: str, before: dict, after: dict, audited: list[str]) -> None:
     status = response.status_code
     if case.where == "path" and case.name.endswith("_id"):
         assert status == 404, (case, status)  # no value here is a record id
@@ -477,10 +509,13 @@ def _expect(case: Case, response, path: str, before: dict, after: dict) -> None:
         before, after = dict(before), dict(after)
         # Every login try and check-in counts against its limit, refused or not.
         before.pop("rate_limit_hits"), after.pop("rate_limit_hits")
-        if status == 401:
-            # A failed sign-in is itself audited (who was tried, from where).
-            before.pop("audit_log"), after.pop("audit_log")
+        # A failed sign-in, a refused record or role, and a form shown again with its problem
+        # (a read of what it shows) are audited themselves: the one thing such a request stores.
+        # The audit rows it wrote must say so (tests/test_audit_coverage.py checks them).
+        for table in AUDIT_TABLES:
+            before.pop(table), after.pop(table)
         assert after == before, (case, status, "a refused request stored something")
+        assert set(audited) <= REFUSAL_AUDIT, (case, status, audited)
 
 
 # --- nothing refused is ever stored --------------------------------------------------------
@@ -549,8 +584,9 @@ def test_bad_text_anywhere_in_a_request(app, env, route):
     assert good.status_code < 400, (good.status_code, good.get_data(as_text=True)[:300])
     for case in _cases(recipe, rule):
         _prepare(env, recipe)
-        before = _row_counts(app)
+        before, mark = _row_counts(app), _last_audit_id(app)
         path, response = _send(env, recipe, method, case, rule.rule)
         _shape(response, path)
-        _expect(case, response, rule.rule, before, _row_counts(app))
+        audited = _audit_actions_after(app, mark)
+        _expect(case, response, rule.rule, before, _row_counts(app), audited)
     assert not _stored_text_problems(app)

@@ -24,3 +24,59 @@ def test_migrated_schema_matches_models(app):
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(context, db.metadata)
     assert diff == [], f"models and migrations disagree; run `flask db migrate`: {diff}"
+
+
+def test_existing_audit_entries_are_linked_to_the_subjects_they_showed(tmp_path):
+    # On a database of its own, stopped at the revision before the links existed.
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from config import TestingConfig
+    from corrections import create_app
+
+    class Config(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path}/old.sqlite3"
+
+    app = create_app(Config)
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS), revision="2833e126ba35")
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO offices (id, code, name, lat, lon, created_at)"
+                    " VALUES (1, 'T1', 'x', 0, 0, '2026-01-01 00:00:00')"
+                )
+            )
+            for subject_id in (1, 2, 3):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO subjects (id, name, phone, pin_hash, office_id, category,"
+                        " level, supervision_start, supervision_end, created_at)"
+                        " VALUES (:id, 'n', :phone, 'h', 1, 'probation', 'normal',"
+                        " '2026-01-01', '2027-01-01', '2026-01-01 00:00:00')"
+                    ),
+                    {"id": subject_id, "phone": f"+861390000000{subject_id}"},
+                )
+            entries = [
+                (1, "subject.read", 2, None),
+                (2, "subject.list", None, '{"ids": [1, 3, 99], "args": {}}'),
+                (3, "alert.list", None, '{"alert_ids": [7], "subject_ids": [2], "args": {}}'),
+                (4, "office.create", None, '{"office_id": 1}'),
+            ]
+            for entry_id, action, subject_id, detail in entries:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO audit_log (id, at, actor_kind, action, subject_id, detail)"
+                        " VALUES (:id, '2026-01-02 00:00:00', 'system', :action, :subject, :detail)"
+                    ),
+                    {"id": entry_id, "action": action, "subject": subject_id, "detail": detail},
+                )
+        upgrade(directory=str(MIGRATIONS))
+        with db.engine.connect() as conn:
+            links = conn.execute(
+                sa.text("SELECT entry_id, subject_id FROM audit_subjects ORDER BY 1, 2")
+            ).all()
+        db.session.remove()
+        db.engine.dispose()
+    # Subject 99 never existed (no link to nothing); the office entry showed nobody.
+    assert [tuple(link) for link in links] == [(1, 2), (2, 1), (2, 3), (3, 2)]

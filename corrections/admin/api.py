@@ -12,8 +12,8 @@ from corrections.auth.access import (
     CASEWORK_ROLES,
     api_officer,
     api_roles,
-    in_scope,
     not_found,
+    record_in_scope,
     request_actor,
 )
 from corrections.auth.models import Officer
@@ -150,8 +150,7 @@ def revoke_subject_tokens(subject_id: int):
     """Sign a subject's phone out (lost, stolen or shared): admin, supervisor, or an officer of
     the subject's office."""
     subject = db.session.get(Subject, subject_id)
-    if subject is None or not in_scope(api_officer(), subject.office_id):
-        raise not_found()
+    record_in_scope("subject", subject_id, subject, api_officer())
     revoked = subjects.sign_out_phone(subject, actor=request_actor(), now=clock.now())
     db.session.commit()
     return jsonify(tokens_revoked=revoked)

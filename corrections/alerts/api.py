@@ -16,9 +16,9 @@ from corrections.auth.access import (
     api_officer,
     api_roles,
     in_scope,
-    not_found,
     office_in_scope,
     record_in_scope,
+    refused,
     request_actor,
 )
 from corrections.errors import ApiError
@@ -31,7 +31,7 @@ bp = Blueprint("alerts_api", __name__, url_prefix="/api/v1")
 
 def alert_in_scope(alert_id: int) -> Alert:
     """The alert, if the caller may see it; 404 otherwise."""
-    return record_in_scope(db.session.get(Alert, alert_id), api_officer())
+    return record_in_scope("alert", alert_id, db.session.get(Alert, alert_id), api_officer())
 
 
 @bp.get("/alerts")
@@ -45,7 +45,10 @@ def list_alerts():
         subject_id = int_arg("subject_id", 0, low=1, high=2**31 - 1)
         known = catalogue.describe_concerns("subject", [subject_id]).get(subject_id)
         if known is None or known.office_id is None or not in_scope(officer, known.office_id):
-            raise not_found()
+            exists = known is not None and known.office_id is not None
+            raise refused(
+                "subject", subject_id, exists=exists, subject_id=subject_id if exists else None
+            )
     query = alerts_query(
         officer.scope_office_id,
         status=choice_arg("status", (*STATUSES, "unresolved")),

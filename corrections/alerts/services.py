@@ -265,13 +265,11 @@ def alert_page(alert: Alert, history_page: int = 1) -> dict:
 
 def audit_list_read(alerts: Sequence[Alert], actor: Actor, at: dt.datetime, args: dict) -> None:
     """A list of alerts shows names and positions: one audit row naming what was shown."""
+    subject_ids = sorted({a.subject_id for a in alerts if a.subject_id is not None})
     audit(
         "alert.list",
         actor,
         at,
-        detail={
-            "alert_ids": [a.id for a in alerts],
-            "subject_ids": sorted({a.subject_id for a in alerts if a.subject_id is not None}),
-            "args": args,
-        },
+        shown=subject_ids,
+        detail={"alert_ids": [a.id for a in alerts], "subject_ids": subject_ids, "args": args},
     )

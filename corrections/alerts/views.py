@@ -129,7 +129,7 @@ def kind_labels() -> dict[str, str]:
 
 def alert_in_scope(alert_id: int) -> Alert:
     """The alert, if the officer may see it; 404 otherwise (existence never leaks)."""
-    return record_in_scope(db.session.get(Alert, alert_id), current_user)
+    return record_in_scope("alert", alert_id, db.session.get(Alert, alert_id), current_user)
 
 
 def _choice(name: str, choices, default: str | None = None) -> str | None:
@@ -291,7 +291,9 @@ def release(alert_id: int):
 
 
 def _form_failed(alert: Alert, **forms):
-    view = services.alert_page(alert)
+    # The alert is shown again, evidence and name: a read like any other.
+    view = services.alert_with_history(alert, officer_actor(current_user), clock.now())
+    db.session.commit()
     return _detail(alert, view, status=422, **forms)
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from corrections.actors import Actor
-from corrections.audit.models import AuditEntry
+from corrections.audit.models import AuditEntry, AuditSubject
 from corrections.extensions import db
 
 
@@ -15,9 +16,12 @@ def record(
     at: dt.datetime,
     *,
     subject_id: int | None = None,
+    shown: Iterable[int] = (),
     detail: dict | None = None,
 ) -> AuditEntry:
-    """Add an audit entry to the current transaction (the caller commits)."""
+    """Add an audit entry to the current transaction (the caller commits). `subject_id` is the
+    subject the entry is about; `shown` every other subject whose name or position it showed
+    (a list), so a search for a person finds the lists they appeared in."""
     entry = AuditEntry(
         at=at,
         actor_kind=actor.kind,
@@ -27,5 +31,9 @@ def record(
         detail=detail,
         ip=actor.ip,
     )
+    ids = set(shown)
+    if subject_id is not None:
+        ids.add(subject_id)
+    entry.shown = [AuditSubject(subject_id=i) for i in sorted(ids)]
     db.session.add(entry)
     return entry

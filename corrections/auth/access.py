@@ -111,22 +111,52 @@ def not_found() -> ApiError:
     return ApiError(404, message=gettext("No such record."))
 
 
-def record_in_scope(record, officer: Officer):
-    """`record` (anything with an `office_id`: a subject, an alert) when `officer` may see it;
-    else the 404 of an unknown record, on a page as in the API (existence never leaks)."""
+def refused(
+    record: str, record_id: int | str | None, *, exists: bool, subject_id: int | None = None
+) -> ApiError:
+    """The 404 for a `record` ("subject", "alert", "office") the caller may not see, or that does
+    not exist: the caller is told the same either way, and the audit log (which the error
+    handler writes, see corrections.auth.refusals) is told which, and whose record it was."""
+    error = not_found()
+    error.refusal = {
+        "record": record,
+        "record_id": record_id,
+        "reason": "outside_scope" if exists else "no_such_record",
+        "subject_id": subject_id,
+    }
+    return error
+
+
+def calling_officer() -> Officer | None:
+    """The officer already identified for this request (by a bearer token or the session),
+    without checking anything again: for recording who was refused."""
+    if "api_officer" in g:
+        return g.api_officer
+    if current_user and current_user.is_authenticated:
+        return current_user._get_current_object()
+    return None
+
+
+def record_in_scope(kind: str, record_id: int, record, officer: Officer):
+    """`record` (a subject, an alert: anything with an `office_id`) when `officer` may see it;
+    else the 404 of an unknown record, on a page as in the API (existence never leaks), with the
+    refusal recorded: what was asked for, and whose record it was."""
     if record is None or not in_scope(officer, record.office_id):
-        raise not_found()
+        subject_id = None
+        if record is not None:
+            subject_id = record.id if kind == "subject" else getattr(record, "subject_id", None)
+        raise refused(kind, record_id, exists=record is not None, subject_id=subject_id)
     return record
 
 
 def office_in_scope(code: str | None, officer: Officer) -> Office | None:
     """The office a filter names (None when it names none); 404 when the office is unknown or
-    outside `officer`'s scope, like a record outside it."""
+    outside `officer`'s scope, like a record outside it (and recorded as a refusal)."""
     if not code:
         return None
     office = office_by_code(code)
     if office is None or not in_scope(officer, office.id):
-        raise not_found()
+        raise refused("office", code, exists=office is not None)
     return office
 
 

@@ -32,7 +32,9 @@ bp = Blueprint("subjects_api", __name__, url_prefix="/api/v1")
 
 def subject_in_scope(subject_id: int) -> Subject:
     """The subject, if the caller may see it; 404 otherwise (existence never leaks)."""
-    return record_in_scope(db.session.get(Subject, subject_id), api_officer())
+    return record_in_scope(
+        "subject", subject_id, db.session.get(Subject, subject_id), api_officer()
+    )
 
 
 @bp.post("/subjects")
@@ -51,9 +53,13 @@ def enrol():
         )
     except services.EnrolmentForbidden:
         db.session.rollback()
-        raise ApiError(
-            403, message=gettext("You may only enrol subjects in your own office.")
-        ) from None
+        error = ApiError(403, message=gettext("You may only enrol subjects in your own office."))
+        error.refusal = {
+            "record": "office",
+            "record_id": data.office_code,
+            "reason": "outside_scope",
+        }
+        raise error from None
     except services.EnrolmentError as error:
         db.session.rollback()
         raise validation_error({error.field: error.translated()}) from None

@@ -78,4 +78,5 @@ def read_file(subject: Subject, actor: Actor, today: dt.date, now: dt.datetime) 
 
 def read_list(subjects: Sequence[Subject], actor: Actor, now: dt.datetime, args: dict) -> None:
     """A list shows names and phone numbers: one audit row naming who was shown."""
-    audit("subject.list", actor, now, detail={"ids": [s.id for s in subjects], "args": args})
+    ids = [s.id for s in subjects]
+    audit("subject.list", actor, now, shown=ids, detail={"ids": ids, "args": args})

@@ -63,7 +63,9 @@ class _Projection:
         self.scale, self.cx, self.cy = 1.0, 0.0, 0.0
 
     def metres(self, lat: float, lon: float) -> tuple[float, float]:
-        return (lon - self.lon0) * self.kx, (lat - self.lat0) * METRES_PER_DEGREE
+        # The short way round: 179.99 and -179.99 are 0.02 degrees apart, not 359.98.
+        east = (lon - self.lon0 + 180.0) % 360.0 - 180.0
+        return east * self.kx, (lat - self.lat0) * METRES_PER_DEGREE
 
     def fit(self, xs: list[float], ys: list[float]) -> None:
         left, right, bottom, top = min(xs), max(xs), min(ys), max(ys)

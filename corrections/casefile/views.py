@@ -35,7 +35,7 @@ from corrections.casefile.forms import (
     read_enrolment,
     term,
 )
-from corrections.checkin.services import checkins_of, next_window_for
+from corrections.checkin.services import next_window_for, read_checkins
 from corrections.checkin.settings import current as checkin_settings
 from corrections.extensions import count_rows, db
 from corrections.offices.services import offices_in_scope
@@ -86,7 +86,7 @@ def level_label(code: str) -> str:
 
 def subject_in_scope(subject_id: int) -> Subject:
     """The subject, if the officer may see it; 404 otherwise (existence never leaks)."""
-    return record_in_scope(db.session.get(Subject, subject_id), current_user)
+    return record_in_scope("subject", subject_id, db.session.get(Subject, subject_id), current_user)
 
 
 @bp.get("/subjects")
@@ -143,7 +143,7 @@ def show(subject_id: int):
     today = clock.local_today()
     now = clock.now()
     person = services.read_file(subject, officer_actor(current_user), today, now)
-    checkins = checkins_of(subject.id, TIMELINE_LENGTH)
+    checkins = read_checkins(subject.id, TIMELINE_LENGTH, officer_actor(current_user), now)
     open_alerts = (
         db.session.scalars(
             alerts_query(current_user.scope_office_id, status="unresolved", subject_id=subject.id)

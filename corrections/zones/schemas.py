@@ -8,6 +8,7 @@ from pydantic import Discriminator, Field, field_validator
 
 from corrections.i18n import N_
 from corrections.validation import Latitude, Longitude, Schema, text, union_tag
+from corrections.zones import rules
 
 Name = text(120)
 
@@ -32,11 +33,24 @@ class PolygonZoneIn(Schema):
     @field_validator("polygon")
     @classmethod
     def _valid_shape(cls, value):
-        from shapely.geometry import Polygon
-
-        if not Polygon([(lon, lat) for lat, lon in value]).is_valid:
-            raise ValueError(N_("the polygon's edges must not cross one another"))
+        # Judged on the ground (in the polygon's own frame), not on a longitude/latitude plane,
+        # where a zone across the antimeridian would seem to span the globe.
+        problem = rules.polygon_problem(tuple(tuple(c) for c in value))
+        if problem is not None:
+            raise ValueError(POLYGON_PROBLEMS[problem])
         return value
+
+
+POLYGON_PROBLEMS = {
+    rules.CROSSING: N_("the polygon's edges must not cross one another"),
+    rules.NO_AREA: N_(
+        "the polygon must enclose an area: at least three corners, not all on one line"
+    ),
+    # The number is rules.POLYGON_MAX_RADIUS_M (a test holds them together).
+    rules.TOO_LARGE: N_(
+        "the polygon is too large for a zone: every corner must lie within 200 km of its middle"
+    ),
+}
 
 
 CIRCLE, POLYGON = union_tag("circle"), union_tag("polygon")

@@ -24,13 +24,16 @@ def add_zones(subject_id: int, zones: Iterable) -> list[Zone]:
 def _zone(subject_id: int, z) -> Zone:
     if isinstance(z, PolygonZoneIn):
         corners = [[lat, lon] for lat, lon in z.polygon]
+        # The middle of the area on the ground (a plain mean of longitudes would put a zone
+        # across the antimeridian on the other side of the Earth).
+        frame = rules.polygon_frame(tuple(tuple(c) for c in corners))
         return Zone(
             subject_id=subject_id,
             kind=z.kind,
             name=z.name,
             polygon=corners,
-            lat=sum(c[0] for c in corners) / len(corners),
-            lon=sum(c[1] for c in corners) / len(corners),
+            lat=frame.lat,
+            lon=frame.lon,
         )
     return Zone(
         subject_id=subject_id, kind=z.kind, name=z.name, lat=z.lat, lon=z.lon, radius_m=z.radius_m

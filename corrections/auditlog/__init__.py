@@ -1,0 +1,1 @@
+"""The bureau's audit page: search the audit log and export it."""

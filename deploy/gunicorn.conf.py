@@ -1,0 +1,20 @@
+"""The web processes behind nginx (deploy/nginx): `gunicorn -c deploy/gunicorn.conf.py wsgi:app`.
+
+Run the app with PROXY_COUNT=1: nginx is the one proxy in front and the only client that can
+reach this address. gunicorn (20.1 and later) names itself in its Server header without a
+version, and nginx does not pass that header on.
+"""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
+timeout = 60
+accesslog = "-"
+
+# nginx is the one limit on request sizes: its refusals are in the CONTRACT's error shape.
+# gunicorn's own limits are lower than nginx's by default (a 4094-byte request line, 100
+# headers) and would answer some requests nginx let through with a bare 400 of their own.
+limit_request_line = 0
+limit_request_field_size = 0
+limit_request_fields = 32768
