@@ -98,3 +98,31 @@ def test_api_errors_follow_the_language_too(client):
     body = client.post("/api/v1/auth/token", json={"username": "x"}).get_json()
     assert body["error"]["fields"]["password"] == "is required"
     assert chinese != "is required" and re.search(r"[\u4e00-\u9fff]", chinese)
+
+
+def test_chinese_is_written_with_chinese_punctuation():
+    # A person writes ，：（）？ beside Chinese; placeholders, times and coordinates keep theirs.
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    from fullwidth import fix
+
+    needing = []
+    for message in catalogue("zh_Hans_CN"):
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        needing += [s for s in strings if s and fix(s) != s]
+    assert needing == [], f"run tools/fullwidth.py: {needing[:5]}"
+
+
+def test_the_punctuation_fix_keeps_what_is_not_chinese():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    from fullwidth import fix
+
+    assert fix("例如:已联系本人,现已返回。") == "例如：已联系本人，现已返回。"
+    assert fix("中心点 %(lat)s, %(lon)s") == "中心点 %(lat)s, %(lon)s"
+    assert fix("例如 24.70, 107.50") == "例如 24.70, 107.50"
+    assert fix("格式为 HH:MM(00:00 至 23:59)") == "格式为 HH:MM（00:00 至 23:59）"
+    assert fix("其他工作人员(%(name)s)已认领") == "其他工作人员（%(name)s）已认领"
+    assert fix("Wrong (English) text: fine") == "Wrong (English) text: fine"

@@ -469,3 +469,22 @@ def test_a_plan_change_may_not_name_a_past_day(app, world):
     with pytest.raises(plans.PlanError) as refused:
         change_plan(app, subject, "2026-11-27", "2026-11-28T10:00:00+08:00")
     assert refused.value.field == "effective_on"
+
+
+def test_a_plan_starting_before_its_rhythm_was_last_judged_has_those_windows_not_due(app, world):
+    # A drill swept as far as the 30th; a record entered afterwards "on the 28th" (the clock set
+    # back) joins that rhythm: the sweep will never judge its windows up to the 30th, so they
+    # are not due, and the phone is told the next window is the 1st.
+    daily(world, supervision_start="2026-11-20")
+    sweep(app, "2026-11-30T21:00:00+08:00")
+    late = daily(world, supervision_start="2026-11-28", entered="2026-11-28T07:00:00+08:00")
+    with app.app_context():
+        subject = db.session.get(Subject, late)
+        from corrections.checkin.services import next_window_for
+
+        upcoming = next_window_for(subject, utc("2026-11-28T07:00:00+08:00"))
+    assert upcoming.start == utc("2026-12-01T08:00:00+08:00")
+    sweep(app, "2026-12-01T21:00:00+08:00")
+    assert [(a.subject_id, a.occurrences) for a in missed_alerts(app) if a.subject_id == late] == [
+        (late, 1)
+    ]

@@ -220,19 +220,18 @@ def _detail(alert: Alert, view: dict, resolve_form=None, dismiss_form=None, stat
 
 def _history_row(step: dict) -> dict:
     """A history step for the page: who, what (a repeat says how often), and its note or facts."""
-    label = action_labels().get(step["action"], step["action"])
+    note = step["note"] or _system_note(step)
     if step.get("count", 1) > 1:
-        label = gettext(
-            "%(what)s (%(count)s times, the last at %(last)s)",
-            what=label,
+        note = gettext(
+            "%(count)s times, the last at %(last)s.",
             count=step["count"],
             last=_local_text(step["last_at"]),
         )
     return {
         "at": _instant(step["at"]),
         "actor": step["actor"],
-        "action": label,
-        "note": step["note"] or _system_note(step),
+        "action": action_labels().get(step["action"], step["action"]),
+        "note": note,
     }
 
 

@@ -63,9 +63,10 @@ def _missed_summary(alert, evidence: dict) -> str:
         "Missed %(num)s check-in window.", "Missed %(num)s check-in windows.", alert.occurrences
     )
     if late:
-        sentence += " " + ngettext(
-            "%(num)s of them was met by a check-in that arrived late.",
-            "%(num)s of them were met by check-ins that arrived late.",
+        # The second sentence carries its own leading space: English has one, Chinese none.
+        sentence += ngettext(
+            " %(num)s of them was met by a check-in that arrived late.",
+            " %(num)s of them were met by check-ins that arrived late.",
             late,
         )
     return sentence

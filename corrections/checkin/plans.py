@@ -107,15 +107,20 @@ def start_plan(
 ) -> CheckinPlan:
     """Open a plan version for a subject in the current transaction."""
     shape = shape_for(spec, now, grace)
+    zone = clock.local_zone()
+    first = windows.first_window_day(spec.shape, anchor_day, effective_from, zone)
+    # A rhythm already judged past the plan's start (a drill's sweep in the future, a clock set
+    # back) would never judge the plan's earlier windows: they are not due, and saying so keeps
+    # /me and the sweep in agreement.
+    while spec.shape.bounds(first, zone)[1] <= shape.judged_until:
+        first += spec.every_days
     plan = CheckinPlan(
         subject_id=subject_id,
         shape=shape,
         video_every_days=spec.video_every_days,
         anchor_day=anchor_day,
         effective_from=effective_from,
-        first_day=windows.first_window_day(
-            spec.shape, anchor_day, effective_from, clock.local_zone()
-        ),
+        first_day=first,
         created_at=now,
     )
     db.session.add(plan)
