@@ -35,15 +35,6 @@ STEP_ACTIONS = {
 }
 
 
-def open_alert_for(subject_id: int, kind: str) -> Alert | None:
-    """The unresolved alert of this kind for this subject, if any."""
-    return db.session.scalar(
-        select(Alert).where(
-            Alert.subject_id == subject_id, Alert.kind == kind, Alert.status.in_(UNRESOLVED)
-        )
-    )
-
-
 def take_step(
     alert: Alert,
     step: str,
@@ -97,11 +88,6 @@ def take_step(
 def acknowledge(alert: Alert, officer: Officer, actor: Actor, at: dt.datetime) -> Alert:
     """Take ownership."""
     return take_step(alert, "ack", officer, actor, at)
-
-
-def release(alert: Alert, officer: Officer, actor: Actor, at: dt.datetime) -> Alert:
-    """Give the alert back to the open queue."""
-    return take_step(alert, "release", officer, actor, at)
 
 
 def close(
