@@ -37,10 +37,10 @@ def fix(text: str) -> str:
             # a comma between two numbers (24.70, 107.50) or a colon in 08:00 stays
             numbers = before.isdigit() and after.isdigit()
             latin_colon = char == ":" and not _chinese(before)
-            if (_chinese(before) or (char == "," and _chinese(after))) and not numbers:
-                if not latin_colon:
-                    out.append(PAIRS[char])
-                    continue
+            chinese_side = _chinese(before) or (char == "," and _chinese(after))
+            if chinese_side and not numbers and not latin_colon:
+                out.append(PAIRS[char])
+                continue
         inside = work[i + 1 : work.find(")", i)] if ")" in work[i:] else ""
         if char == "(" and (_chinese(before) or _chinese(after) or any(map(_chinese, inside))):
             opened.append(len(out))
