@@ -349,6 +349,24 @@ def test_resolve_without_a_note_is_refused_next_to_the_box(browser, county, app)
     assert "alert.resolve" not in audit_actions(app)
 
 
+def test_a_note_the_api_would_refuse_is_refused_next_to_the_box_with_the_reason(
+    browser, county, app
+):
+    alert_id = open_alert(app, county["mine"])
+    login(browser, "li")
+    page = f"/alerts/{alert_id}"
+    response = post_form(browser, page, f"/alerts/{alert_id}/resolve", note="已处理\x00")
+    assert response.status_code == 422
+    shown = re.search(r'id="note-error"[^>]*>(.*?)<', response.text, re.S).group(1).strip()
+    assert shown == "What did you do: must not contain control characters", shown
+    refused = post_form(browser, page, f"/alerts/{alert_id}/dismiss", reason="x" * 5000)
+    assert refused.status_code == 422
+    reason = re.search(r'id="reason-error"[^>]*>(.*?)<', refused.text, re.S).group(1).strip()
+    assert re.fullmatch(r"[A-Z][^?:]+: \S.*", reason), reason
+    assert alert_row(app, alert_id).status == "open"
+    assert "alert.resolve" not in audit_actions(app) and "alert.dismiss" not in audit_actions(app)
+
+
 def test_dismiss_needs_a_reason_and_then_closes_as_false_alarm(browser, county, app):
     alert_id = open_alert(app, county["mine"])
     login(browser, "li")

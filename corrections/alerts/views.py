@@ -350,7 +350,8 @@ def _validated_text(field, schema, key: str, required: str) -> str | None:
         return getattr(schema.from_plain({key: text}), key)
     except ValidationError as error:
         problem = field_errors(error).get(key) or gettext("is not valid")
-        field.errors = [gettext("%(field)s: %(problem)s", field=field.label.text, problem=problem)]
+        name = field.label.text.rstrip("?？:： ")  # "What did you do?" -> "What did you do"
+        field.errors = [gettext("%(field)s: %(problem)s", field=name, problem=problem)]
         return None
 
 
