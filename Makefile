@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test venv lint format i18n i18n-extract i18n-compile bench mutation clean
+.PHONY: run test venv lint format i18n i18n-extract i18n-compile bench mutation vendor clean
 
 venv: $(STAMP)
 
@@ -48,6 +48,10 @@ mutation: venv
 	$(BIN)/pip install --quiet 'mutmut>=3.3'
 	$(BIN)/mutmut run
 	$(BIN)/mutmut results
+
+# Rebuild corrections/static/vendor from frontend/package.json (needs Node.js and npm; the result is committed).
+vendor:
+	cd frontend && npm ci --no-audit --no-fund && npm run vendor
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
