@@ -182,7 +182,10 @@ def register_commands(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     """Values every template may use."""
-    from corrections import clock
+    from corrections import clock, phones
+
+    app.add_template_filter(phones.phone_text, "phone_text")
+    app.add_template_filter(phones.tel_href, "tel_href")
 
     @app.context_processor
     def inject():

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from corrections.alerts import catalogue
+from corrections.casefile import alertpanel
 from corrections.checkin import detector as checkin_detector
 from corrections.checkin import kinds as checkin_kinds
 from corrections.checkin.settings import CheckinSettings
@@ -40,4 +41,6 @@ DETECTORS = (Detector("missed_checkin", _missed_checkins),)
 def install() -> None:
     """Hand every feature's entries to the alert queue (safe to repeat)."""
     catalogue.register(*ALERT_KINDS)
-    catalogue.register_concern("subject", subject_services.describe_subjects)
+    catalogue.register_concern(
+        "subject", subject_services.describe_subjects, panel=alertpanel.subject_panel
+    )

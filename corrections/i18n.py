@@ -30,3 +30,14 @@ class FieldProblem(ValueError):
     def translated(self) -> str:
         """The message in the reader's language."""
         return translate(self.message, **self.params)
+
+
+def distance_text(meters: float | None) -> str:
+    """A distance as a person says it: "350 米" under a kilometre, "1.2 公里" up to 100 km,
+    then whole kilometres ("1,716 公里")."""
+    if meters is None:
+        return ""
+    if meters < 1000:
+        return translate(N_("%(m)s m"), m=f"{meters:.0f}")
+    km = meters / 1000
+    return translate(N_("%(km)s km"), km=f"{km:.1f}" if km < 100 else f"{km:,.0f}")

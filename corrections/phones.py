@@ -26,3 +26,28 @@ def normalize_phone(raw: str, *, strict: bool = False) -> str | None:
     if strict and len(phonenumbers.national_significant_number(number)) < MIN_NATIONAL_DIGITS:
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_text(e164: str | None) -> str:
+    """A number grouped for reading aloud: '+8613000000002' → '130 0000 0002' (a Chinese
+    mobile), a landline in its national form, a foreign number in the international one."""
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return e164
+    national = phonenumbers.national_significant_number(number)
+    if number.country_code == 86 and len(national) == 11 and national.startswith("1"):
+        return f"{national[:3]} {national[3:7]} {national[7:]}"
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == 86
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, style)
+
+
+def tel_href(e164: str | None) -> str:
+    """The `tel:` link that dials the number from a phone or a softphone."""
+    return f"tel:{e164}" if e164 else ""

@@ -65,6 +65,12 @@ def clean(value: str, *, multiline: bool = False, strip: bool = True) -> str:
     return stripped
 
 
+def without_controls(value: str) -> str:
+    """`value` with its control characters taken out (line breaks and tabs stay): a refused
+    text can be shown back to its writer for correction without echoing what was refused."""
+    return _CONTROL_LINES.sub("", value)
+
+
 def trim(value: str) -> str:
     """`value` without the invisible characters at its ends (nothing is checked)."""
     return _EDGES.sub("", value)

@@ -153,3 +153,23 @@ __all__ = [
     "PASSWORD",
     "SEAT",
 ]
+
+
+def record_checkin(app, subject_id: int, report) -> None:
+    """Store a location check-in `report` (a checkin.services.LocationReport) from the
+    subject's phone, through the service the mobile API calls, and commit."""
+    from corrections.checkin.services import record_location_checkin
+    from corrections.checkin.settings import CheckinSettings
+
+    with app.app_context():
+        subject = db.session.get(Subject, subject_id)
+        record_location_checkin(
+            subject,
+            report,
+            kind="location",
+            device_id=None,
+            actor=Actor.subject(subject.id, None),
+            now=clock.now(),
+            settings=CheckinSettings.from_config(app.config),
+        )
+        db.session.commit()

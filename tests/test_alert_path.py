@@ -145,11 +145,12 @@ class Who:
         self.id, self.role = id, role
 
 
-OFFICER, OTHER, SUPERVISOR, VIEWER = (
+OFFICER, OTHER, SUPERVISOR, VIEWER, ADMIN = (
     Who(1, "officer"),
     Who(2, "officer"),
     Who(3, "supervisor"),
     Who(4, "viewer"),
+    Who(5, "admin"),
 )
 
 
@@ -159,8 +160,10 @@ OFFICER, OTHER, SUPERVISOR, VIEWER = (
         (Seen("open"), OFFICER, {"ack", "resolve", "dismiss"}),
         (Seen("acknowledged", 1), OFFICER, {"release", "resolve", "dismiss"}),
         (Seen("acknowledged", 1), OTHER, set()),
-        (Seen("acknowledged", 1), SUPERVISOR, {"release"}),
-        (Seen("acknowledged", 3), SUPERVISOR, {"release", "resolve", "dismiss"}),
+        (Seen("acknowledged", 1), SUPERVISOR, {"release", "reassign"}),
+        (Seen("acknowledged", 3), SUPERVISOR, {"release", "resolve", "dismiss", "reassign"}),
+        (Seen("open"), SUPERVISOR, {"ack", "resolve", "dismiss", "reassign"}),
+        (Seen("open"), ADMIN, {"ack", "resolve", "dismiss", "reassign"}),
         (Seen("resolved", 1), OFFICER, set()),
         (Seen("dismissed"), SUPERVISOR, set()),
         (Seen("open"), VIEWER, set()),
@@ -191,7 +194,7 @@ def buttons(client, alert_id: int) -> set[str]:
 
 @pytest.mark.parametrize(
     "who, expected",
-    [("li", {"release", "resolve", "dismiss"}), ("zhou", set()), ("boss", {"release"})],
+    [("li", {"release", "resolve", "dismiss"}), ("zhou", set()), ("boss", {"release", "reassign"})],
 )
 def test_the_page_shows_exactly_the_allowed_steps(app, two_officers, who, expected):
     client = app.test_client()

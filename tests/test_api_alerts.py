@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from corrections.alerts.models import Alert, AlertEvent
 from corrections.extensions import db
-from tests.api_support import assert_error, row_counts
+from tests.api_support import AUDIT_TABLES, assert_error, row_counts
 from tests.factories import SEAT, bearer, phone_login, raise_for
 
 NOW = dt.datetime(2026, 11, 28, 2, 0, tzinfo=dt.UTC)  # conftest.DEFAULT_NOW
@@ -411,3 +411,73 @@ def test_each_kind_has_its_own_alert(app, client, county, world):
         ("geofence_exit", 2),
         ("mock_location", 2),
     ]
+
+
+# --- a supervisor gives an alert to another officer of its office ---------------------------
+
+
+def test_a_supervisor_reassigns_an_alert_and_the_history_names_both(client, county, queue, at):
+    alert_id = queue["normal_mock"]
+    assert post(client, county["li"], alert_id, "ack").status_code == 200
+    at(NOW + dt.timedelta(minutes=5))
+    moved = post(
+        client, county["boss"], alert_id, "reassign", {"officer": "zhou", "note": "李休假"}
+    )
+    assert moved.status_code == 200, moved.get_json()
+    assert (moved.get_json()["status"], moved.get_json()["owner"]) == ("acknowledged", "zhou")
+    step = get(client, county["zhou"], alert_id)["history"][-1]
+    assert step["action"] == "reassigned" and step["actor"] == "boss" and step["note"] == "李休假"
+    assert step["detail"] == {"from": "li", "to": "zhou"}
+    # The new holder can now close it; the old one cannot.
+    assert post(client, county["li"], alert_id, "resolve", {"note": "x"}).status_code == 409
+    assert post(client, county["zhou"], alert_id, "resolve", {"note": "已核实"}).status_code == 200
+
+
+def test_an_unowned_alert_may_be_given_and_giving_it_to_its_holder_changes_nothing(
+    app, client, county, queue
+):
+    alert_id = queue["normal_geofence_old"]
+    given = post(client, county["admin"], alert_id, "reassign", {"officer": "li"})
+    assert given.get_json()["owner"] == "li"
+    again = post(client, county["boss"], alert_id, "reassign", {"officer": "li"})
+    assert again.status_code == 200
+    with app.app_context():
+        steps = db.session.scalars(
+            select(AlertEvent.action).where(AlertEvent.alert_id == alert_id)
+        ).all()
+    assert steps == ["opened", "reassigned"]
+
+
+def test_reassigning_is_for_supervisors_and_admins(client, county, queue):
+    refused = post(client, county["li"], queue["normal_mock"], "reassign", {"officer": "zhou"})
+    assert_error(refused, 403, "forbidden")
+
+
+@pytest.mark.parametrize("username", ["wang", "boss", "nobody", "admin"])
+def test_the_new_holder_must_be_an_officer_of_the_alerts_office(
+    app, client, county, queue, username
+):
+    alert_id = queue["normal_mock"]  # office T01; wang is in T02
+    before = row_counts(app, ignore=AUDIT_TABLES)
+    refused = post(client, county["boss"], alert_id, "reassign", {"officer": username})
+    assert_error(refused, 422, "validation_error", field="officer")
+    assert row_counts(app, ignore=AUDIT_TABLES) == before
+
+
+def test_a_deactivated_officer_cannot_be_given_an_alert(app, client, county, queue):
+    from corrections.auth.models import Officer
+
+    with app.app_context():
+        db.session.execute(
+            Officer.__table__.update().where(Officer.username == "zhou").values(active=False)
+        )
+        db.session.commit()
+    refused = post(client, county["boss"], queue["normal_mock"], "reassign", {"officer": "zhou"})
+    assert_error(refused, 422, "validation_error", field="officer")
+
+
+def test_a_closed_alert_cannot_be_reassigned(client, county, queue):
+    alert_id = queue["normal_mock"]
+    post(client, county["li"], alert_id, "resolve", {"note": "已处理"})
+    refused = post(client, county["boss"], alert_id, "reassign", {"officer": "zhou"})
+    assert_error(refused, 409, "conflict")

@@ -214,6 +214,10 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("alerts.dismiss", "POST"): Recipe(
         "/alerts/{alert}/dismiss", "session", lambda e: {"reason": "定位漂移"}, form=True
     ),
+    ("alerts.reassign", "POST"): Recipe(
+        "/alerts/{alert}/reassign", "session", lambda e: {"officer": "target", "note": "转交"},
+        form=True,
+    ),
     ("subjects.index", "GET"): Recipe("/subjects", "session", args=("office", "status", "q",
                                                                     "page")),  # fmt: skip
     ("subjects.show", "GET"): Recipe("/subjects/{subject}", "session"),
@@ -302,6 +306,9 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ),
     ("alerts_api.dismiss", "POST"): Recipe(
         "/api/v1/alerts/{alert}/dismiss", "token", lambda e: {"reason": "定位漂移"}
+    ),
+    ("alerts_api.reassign", "POST"): Recipe(
+        "/api/v1/alerts/{alert}/reassign", "token", lambda e: {"officer": "target", "note": "转交"}
     ),
     # --- phone API
     ("mobile_api.login", "POST"): Recipe("/mobile/v1/auth/login", body=phone_body),
@@ -469,7 +476,13 @@ _SAMPLE_ENV = _SampleEnv()
 
 
 #: What a refused request may write in the audit log, and nothing else.
-REFUSAL_AUDIT = {"access.refused", "officer.login_failed", "subject.login_failed", "alert.read"}
+REFUSAL_AUDIT = {
+    "access.refused",
+    "officer.login_failed",
+    "subject.login_failed",
+    "alert.read",
+    "subject.read",
+}
 
 
 def _audit_actions_after(app, entry_id: int) -> list[str]:

@@ -17,12 +17,11 @@ from corrections.audit.models import AuditEntry
 from corrections.auth.models import Officer
 from corrections.casefile import svgmap
 from corrections.checkin.plans import plans_of
-from corrections.checkin.services import LocationReport, record_location_checkin
-from corrections.checkin.settings import CheckinSettings
+from corrections.checkin.services import LocationReport
 from corrections.extensions import db
 from corrections.subjects.models import Subject
 from corrections.zones.services import zones_of
-from tests.factories import PASSWORD, SEAT, raise_for
+from tests.factories import PASSWORD, SEAT, raise_for, record_checkin
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -290,7 +289,7 @@ def test_queue_row_shows_kind_local_time_age_occurrences_and_owner(browser, coun
     page = browser.get("/alerts").text
     row = page[page.index("王小明") - 1500 : page.index("王小明") + 1500]
     assert "Left the allowed zone" in row
-    assert "1200 m outside the allowed zone 县城" in row
+    assert "1.2 km outside the allowed zone 县城" in row
     assert "2026-11-28 09:00" in row  # 01:00 UTC is 09:00 in Asia/Shanghai
     assert "2 hours 30 minutes ago" in row
     assert re.search(r'class="num">2<', row)
@@ -317,7 +316,7 @@ def test_acknowledge_then_resolve_with_a_note_through_the_forms(browser, county,
     login(browser, "li")
     page = f"/alerts/{alert_id}"
     detail = browser.get(page).text
-    assert "县城" in detail and "1200" in detail  # the evidence is shown
+    assert "县城" in detail and "1.2 km" in detail  # the evidence is shown
 
     response = post_form(browser, page, f"/alerts/{alert_id}/ack")
     assert response.status_code == 302
@@ -342,11 +341,33 @@ def test_resolve_without_a_note_is_refused_next_to_the_box(browser, county, app)
     alert_id = open_alert(app, county["mine"])
     login(browser, "li")
     response = post_form(browser, f"/alerts/{alert_id}", f"/alerts/{alert_id}/resolve", note="   ")
+    # The page again at the failed form; it takes the alert's own address (drafts.js), so F5
+    # reloads it rather than resending.
     assert response.status_code == 422
-    assert 'id="note-error"' in response.text
-    assert "The note is required" in response.text
+    page = response.text
+    assert f'data-canonical-url="/alerts/{alert_id}#resolve-form"' in page
+    assert 'id="note-error"' in page
+    assert "The note is required" in page
+    assert re.search(
+        r'<textarea[^>]*autofocus[^>]*name="note"|<textarea[^>]*name="note"[^>]*autofocus', page
+    )
+    assert 'role="alert">Nothing was saved.' in page  # the banner at the top
     assert alert_row(app, alert_id).status == "open"
     assert "alert.resolve" not in audit_actions(app)
+
+
+def test_a_refused_note_comes_back_in_its_box_and_the_language_switch_stays_on_get(
+    browser, county, app
+):
+    alert_id = open_alert(app, county["mine"])
+    login(browser, "li")
+    page = post_form(
+        browser, f"/alerts/{alert_id}", f"/alerts/{alert_id}/resolve", note="已电话\x00核实"
+    ).text
+    assert "已电话\x00核实" not in page and "已电话" in page  # what was typed, as typed
+    switched = browser.get(f"/lang/en?next=/alerts/{alert_id}/resolve")
+    assert switched.headers["Location"].endswith(f"/alerts/{alert_id}")  # not the POST address
+    assert browser.get(switched.headers["Location"]).status_code == 200
 
 
 def test_a_note_the_api_would_refuse_is_refused_next_to_the_box_with_the_reason(
@@ -357,11 +378,13 @@ def test_a_note_the_api_would_refuse_is_refused_next_to_the_box_with_the_reason(
     page = f"/alerts/{alert_id}"
     response = post_form(browser, page, f"/alerts/{alert_id}/resolve", note="已处理\x00")
     assert response.status_code == 422
-    shown = re.search(r'id="note-error"[^>]*>(.*?)<', response.text, re.S).group(1).strip()
+    shown_page = response.text
+    shown = re.search(r'id="note-error"[^>]*>(.*?)<', shown_page, re.S).group(1).strip()
     assert shown == "What did you do: must not contain control characters", shown
     refused = post_form(browser, page, f"/alerts/{alert_id}/dismiss", reason="x" * 5000)
     assert refused.status_code == 422
-    reason = re.search(r'id="reason-error"[^>]*>(.*?)<', refused.text, re.S).group(1).strip()
+    refused_page = refused.text
+    reason = re.search(r'id="reason-error"[^>]*>(.*?)<', refused_page, re.S).group(1).strip()
     assert re.fullmatch(r"[A-Z][^?:]+: \S.*", reason), reason
     assert alert_row(app, alert_id).status == "open"
     assert "alert.resolve" not in audit_actions(app) and "alert.dismiss" not in audit_actions(app)
@@ -463,21 +486,9 @@ def test_subject_page_shows_person_masked_id_plan_map_and_newest_checkin_first(
     browser, county, app, at
 ):
     subject_id = county["mine"]
-    with app.app_context():
-        subject = db.session.get(Subject, subject_id)
-        for client_id, lat, minute in (("a", SEAT[0], 10), ("b", 25.0, 40)):
-            when = dt.datetime(2026, 11, 28, 1, minute, tzinfo=dt.UTC)
-            report = LocationReport(client_id, lat, SEAT[1], 20.0, when)
-            record_location_checkin(
-                subject,
-                report,
-                kind="location",
-                device_id=None,
-                actor=Actor.subject(subject.id, None),
-                now=clock.now(),
-                settings=CheckinSettings.from_config(app.config),
-            )
-        db.session.commit()
+    for client_id, lat, minute in (("a", SEAT[0], 10), ("b", 25.0, 40)):
+        when = dt.datetime(2026, 11, 28, 1, minute, tzinfo=dt.UTC)
+        record_checkin(app, subject_id, LocationReport(client_id, lat, SEAT[1], 20.0, when))
     login(browser, "li")
     page = browser.get(f"/subjects/{subject_id}").text
     assert "王小明" in page

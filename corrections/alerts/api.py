@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
+from flask_babel import gettext
 
 from corrections import clock
 from corrections.alerts import catalogue, services
 from corrections.alerts.catalogue import SEVERITIES
 from corrections.alerts.models import STATUSES, Alert
+from corrections.alerts.policy import REASSIGNING_ROLES
 from corrections.alerts.queries import alerts_query
-from corrections.alerts.schemas import DismissIn, ResolveIn
+from corrections.alerts.schemas import DismissIn, ReassignIn, ResolveIn
 from corrections.api import choice_arg, int_arg, page_args, query_record, text_arg
 from corrections.auth.access import (
     CASEWORK_ROLES,
@@ -80,9 +82,16 @@ def show(alert_id: int):
 
 
 def _step(alert: Alert, step: str, note: str | None = None):
-    now = clock.now()
+    return _answer(
+        alert,
+        lambda: services.take_step(alert, step, api_officer(), request_actor(), clock.now(), note),
+    )
+
+
+def _answer(alert: Alert, change):
+    """Make `change`, then answer with the alert and its history; 409 on a state conflict."""
     try:
-        services.take_step(alert, step, api_officer(), request_actor(), now, note)
+        change()
     except services.AlertConflict as conflict:
         db.session.rollback()
         raise ApiError(409, "conflict", str(conflict)) from None
@@ -121,3 +130,25 @@ def dismiss(alert_id: int):
     alert = alert_in_scope(alert_id)  # 404 before the body is read
     data = parse_json(DismissIn)
     return _step(alert, "dismiss", data.reason)
+
+
+@bp.post("/alerts/<int:alert_id>/reassign")
+@api_roles(*REASSIGNING_ROLES)
+def reassign(alert_id: int):
+    """Give the alert to another officer of its office (supervisors and admins); 422 when the
+    username names no active officer there, 409 when the alert is closed."""
+    alert = alert_in_scope(alert_id)  # 404 before the body is read
+    data = parse_json(ReassignIn)
+    target = services.officer_by_username(data.officer)
+
+    def give():
+        if target is None:
+            raise services.ReassignTargetInvalid()
+        services.reassign(alert, target, api_officer(), request_actor(), clock.now(), data.note)
+
+    try:
+        return _answer(alert, give)
+    except services.ReassignTargetInvalid:
+        db.session.rollback()
+        message = gettext("No active officer of this alert's office has this username.")
+        raise ApiError(422, "validation_error", message, {"officer": message}) from None

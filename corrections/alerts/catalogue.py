@@ -172,15 +172,41 @@ class ConcernInfo:
     office_id: int | None = None
 
 
+@dataclass(frozen=True)
+class ConcernPanel:
+    """What the alert's page shows of the record it concerns, drawn by the feature that owns the
+    record: a template of that feature (the template loader is shared, no import is needed) and
+    its context."""
+
+    template: str
+    context: Mapping = field(default_factory=dict)
+
+
+#: A panel loader: (alert, the officer's actor, when) -> the panel, or None. It reads personal
+#: data, so it writes its own audit row.
+PanelLoader = Callable[[object, object, object], ConcernPanel | None]
+
 #: Concern type ("subject", or a case module's record type) -> ids -> {id: ConcernInfo}.
 _describers: dict[str, Callable[[Sequence[int]], dict[int, ConcernInfo]]] = {}
+_panels: dict[str, PanelLoader] = {}
 
 
 def register_concern(
-    concern_type: str, describe: Callable[[Sequence[int]], dict[int, ConcernInfo]]
+    concern_type: str,
+    describe: Callable[[Sequence[int]], dict[int, ConcernInfo]],
+    panel: PanelLoader | None = None,
 ) -> None:
-    """Tell the queue how to name records of `concern_type`, a whole page of ids at a time."""
+    """Tell the queue how to name records of `concern_type`, a whole page of ids at a time, and
+    (optionally) how to show one on an alert's page."""
     _describers[concern_type] = describe
+    if panel is not None:
+        _panels[concern_type] = panel
+
+
+def concern_panel(alert, actor, at) -> ConcernPanel | None:
+    """The panel of the record `alert` concerns, if its feature draws one."""
+    loader = _panels.get(alert.concern[0])
+    return loader(alert, actor, at) if loader is not None else None
 
 
 def describe_concerns(concern_type: str, ids: Sequence[int]) -> dict[int, ConcernInfo]:

@@ -23,7 +23,7 @@ STATUSES = ("open", "acknowledged", "resolved", "dismissed")
 UNRESOLVED = ("open", "acknowledged")
 #: History steps taken by the system rather than an officer.
 SYSTEM_ACTIONS = ("opened", "repeated", "met_late", "auto_resolved")
-OFFICER_ACTIONS = ("acknowledged", "released", "resolved", "dismissed")
+OFFICER_ACTIONS = ("acknowledged", "released", "resolved", "dismissed", "reassigned")
 
 UNRESOLVED_SQL = "status IN ('open', 'acknowledged')"
 

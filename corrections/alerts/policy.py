@@ -12,7 +12,9 @@ from corrections.alerts.catalogue import SEVERITIES
 
 #: Queue order: most severe first.
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
-STEPS = ("ack", "release", "resolve", "dismiss")
+STEPS = ("ack", "release", "resolve", "dismiss", "reassign")
+#: Roles that may give an alert to another officer of its office.
+REASSIGNING_ROLES = ("admin", "supervisor")
 #: Roles that work alerts; a viewer watches the wall and takes no step.
 WORKING_ROLES = ("admin", "supervisor", "officer")
 
@@ -33,7 +35,8 @@ def allowed_steps(alert: AlertState, officer: Worker) -> frozenset[str]:
     - ack: an open alert nobody owns;
     - release: an acknowledged alert, by its owner, or by a supervisor or admin (who may take it
       back from an officer who is away);
-    - resolve, dismiss: an unresolved alert nobody else owns.
+    - resolve, dismiss: an unresolved alert nobody else owns;
+    - reassign: an unresolved alert, by a supervisor or admin (to an officer of its office).
     """
     if officer.role not in WORKING_ROLES or alert.status not in ("open", "acknowledged"):
         return frozenset()
@@ -44,4 +47,6 @@ def allowed_steps(alert: AlertState, officer: Worker) -> frozenset[str]:
         steps.add("ack")
     if alert.status == "acknowledged" and (mine or officer.role != "officer"):
         steps.add("release")
+    if officer.role in REASSIGNING_ROLES:
+        steps.add("reassign")
     return frozenset(steps)

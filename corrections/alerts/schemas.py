@@ -18,3 +18,10 @@ class DismissIn(Schema):
     """Dismissing (a false positive) takes the reason."""
 
     reason: Text
+
+
+class ReassignIn(Schema):
+    """Reassigning names the officer (by username) and may say why."""
+
+    officer: text(64)
+    note: Text | None = None

@@ -32,7 +32,12 @@ STEP_ACTIONS = {
     "release": ("released", "alert.release"),
     "resolve": ("resolved", "alert.resolve"),
     "dismiss": ("dismissed", "alert.dismiss"),
+    "reassign": ("reassigned", "alert.reassign"),
 }
+
+
+#: The steps `take_step` takes; reassigning names a second officer (`reassign`).
+OWN_STEPS = ("ack", "release", "resolve", "dismiss")
 
 
 def take_step(
@@ -48,17 +53,80 @@ def take_step(
     The change is one UPDATE conditioned on the state the decision was made on, so of two
     officers acting at once exactly one wins and the other gets AlertConflict. Acknowledging an
     alert one already owns changes nothing and is no conflict (a double click)."""
+    if step not in OWN_STEPS:
+        raise ValueError(f"{step!r} is not taken by take_step (see reassign)")
     if step == "ack" and alert.status == "acknowledged" and alert.owner_id == officer.id:
         return alert
     if step not in allowed_steps(alert, officer):
         raise AlertConflict(_conflict_message(alert))
-    action, audit_action = STEP_ACTIONS[step]
     values = {
         "ack": {"status": "acknowledged", "owner_id": officer.id},
         "release": {"status": "open", "owner_id": None},
         "resolve": {"status": "resolved", "owner_id": officer.id, "closed_at": at},
         "dismiss": {"status": "dismissed", "owner_id": officer.id, "closed_at": at},
     }[step]
+    return _apply(alert, step, values, officer, actor, at, note)
+
+
+def reassign(
+    alert: Alert,
+    target: Officer,
+    officer: Officer,
+    actor: Actor,
+    at: dt.datetime,
+    note: str | None = None,
+) -> Alert:
+    """Give an unresolved alert to `target`, an active officer of the alert's office (a
+    supervisor's or admin's step, see `allowed_steps`). The history names who had it and who has
+    it now; giving it to its owner changes nothing."""
+    if "reassign" not in allowed_steps(alert, officer):
+        raise AlertConflict(_conflict_message(alert))
+    if target.id not in {c.id for c in reassign_candidates(alert)}:
+        raise ReassignTargetInvalid()
+    if alert.status == "acknowledged" and alert.owner_id == target.id:
+        return alert
+    detail = {
+        "from": alert.owner.shown_name if alert.owner else None,
+        "to": target.shown_name,
+    }
+    values = {"status": "acknowledged", "owner_id": target.id}
+    return _apply(alert, "reassign", values, officer, actor, at, note, detail)
+
+
+class ReassignTargetInvalid(Exception):
+    """The officer to give the alert to is not an active officer of its office (422)."""
+
+
+def officer_by_username(username: str) -> Officer | None:
+    """The account with this username, if any."""
+    return db.session.scalar(select(Officer).where(Officer.username == username))
+
+
+def reassign_candidates(alert: Alert) -> list[Officer]:
+    """The active officers of the alert's office, by name: whom it may be given to."""
+    officers = db.session.scalars(
+        select(Officer).where(
+            Officer.office_id == alert.office_id,
+            Officer.role == "officer",
+            Officer.active.is_(True),
+        )
+    ).all()
+    return sorted(officers, key=lambda o: (o.shown_name, o.id))
+
+
+def _apply(
+    alert: Alert,
+    step: str,
+    values: dict,
+    officer: Officer,
+    actor: Actor,
+    at: dt.datetime,
+    note: str | None,
+    detail: dict | None = None,
+) -> Alert:
+    """One UPDATE conditioned on the state the decision was made on, its history step and its
+    audit row; AlertConflict when someone else changed the alert first."""
+    action, audit_action = STEP_ACTIONS[step]
     seen_owner = (
         Alert.owner_id.is_(None) if alert.owner_id is None else (Alert.owner_id == alert.owner_id)
     )
@@ -72,15 +140,19 @@ def take_step(
         db.session.refresh(alert)
         raise AlertConflict(_conflict_message(alert))
     db.session.add(
-        AlertEvent(alert_id=alert.id, at=at, actor_id=officer.id, action=action, note=note)
+        AlertEvent(
+            alert_id=alert.id,
+            at=at,
+            actor_id=officer.id,
+            action=action,
+            note=note,
+            detail=detail,
+        )
     )
-    audit(
-        audit_action,
-        actor,
-        at,
-        subject_id=alert.subject_id,
-        detail={"alert_id": alert.id},
-    )
+    audit_detail = {"alert_id": alert.id}
+    if step == "reassign":
+        audit_detail["to_officer_id"] = values["owner_id"]
+    audit(audit_action, actor, at, subject_id=alert.subject_id, detail=audit_detail)
     db.session.refresh(alert)
     return alert
 
@@ -103,7 +175,7 @@ def _conflict_message(alert: Alert) -> str:
         return gettext("This alert is already closed.")
     if alert.owner_id is not None:
         return gettext(
-            "Another officer (%(name)s) has taken this alert.", name=alert.owner.username
+            "Another officer (%(name)s) has taken this alert.", name=alert.owner.shown_name
         )
     return gettext("This alert is not acknowledged.")
 
@@ -177,6 +249,7 @@ def _as_dict(alert: Alert, names: dict, extra: dict, mask: bool) -> dict:
         "last_seen_at": clock.isoformat(alert.last_seen_at),
         "occurrences": alert.occurrences,
         "owner": alert.owner.username if alert.owner else None,
+        "owner_name": alert.owner.shown_name if alert.owner else None,
         "summary": catalogue.kind(alert.kind).describe(alert, evidence),
         "evidence": evidence,
         "closed_at": clock.isoformat(alert.closed_at),
@@ -243,6 +316,8 @@ def alert_page(alert: Alert, history_page: int = 1) -> dict:
     data = alert_to_dict(alert)
     events, total = history_of(alert.id, history_page)
     data["history"] = [event_to_dict(e) for e in events]
+    #: The display names of the officers in this page of history, by username (for pages).
+    data["actor_names"] = {e.actor.username: e.actor.shown_name for e in events if e.actor}
     data["history_total"] = total
     data["history_page"] = history_page
     data["history_per_page"] = HISTORY_PAGE

@@ -14,23 +14,25 @@ from flask import (
     current_app,
     flash,
     redirect,
+    render_template,
     url_for,
 )
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from pydantic import ValidationError
-from wtforms import TextAreaField
-from wtforms.validators import DataRequired
+from wtforms import SelectField, TextAreaField
+from wtforms.validators import DataRequired, Optional
 
 from corrections import clock
 from corrections.alerts import catalogue, services
 from corrections.alerts.catalogue import SEVERITIES
 from corrections.alerts.models import STATUSES, UNRESOLVED, Alert
-from corrections.alerts.policy import allowed_steps
+from corrections.alerts.policy import REASSIGNING_ROLES, allowed_steps
 from corrections.alerts.queries import alerts_query
-from corrections.alerts.schemas import DismissIn, ResolveIn
+from corrections.alerts.schemas import DismissIn, ReassignIn, ResolveIn
 from corrections.api import page_arg, query_record, text_arg
 from corrections.auth.access import (
     CASEWORK_ROLES,
@@ -40,10 +42,11 @@ from corrections.auth.access import (
 )
 from corrections.auth.views import page_roles
 from corrections.extensions import count_rows, db
+from corrections.i18n import distance_text
 from corrections.jobs.services import stale_after, sweep_health
 from corrections.offices.services import offices_in_scope
 from corrections.pages import render_and_commit
-from corrections.text import is_blank
+from corrections.text import is_blank, without_controls
 from corrections.validation import field_errors
 
 bp = Blueprint("alerts", __name__, template_folder="templates")
@@ -63,6 +66,17 @@ class DismissForm(FlaskForm):
     """Dismiss as a false alarm: why."""
 
     reason = TextAreaField(_l("Why is this a false alarm?"), validators=[DataRequired()])
+
+
+class ReassignForm(FlaskForm):
+    """Give the alert to another officer of its office, maybe saying why."""
+
+    officer = SelectField(_l("Give it to"), validators=[DataRequired()])
+    note = TextAreaField(_l("Why (optional)"), validators=[Optional()])
+
+
+#: The forms of an alert's page: name -> (form class, its text field).
+FORMS = {"resolve": (ResolveForm, "note"), "dismiss": (DismissForm, "reason")}
 
 
 def severity_labels() -> dict[str, str]:
@@ -98,6 +112,7 @@ def action_labels() -> dict[str, str]:
         "dismissed": gettext("Dismissed as a false alarm"),
         "met_late": gettext("A missed window was met late"),
         "auto_resolved": gettext("Closed by the system"),
+        "reassigned": gettext("Given to another officer"),
     }
 
 
@@ -186,41 +201,112 @@ def queue():
 @bp.get("/alerts/<int:alert_id>")
 @page_roles(*CASEWORK_ROLES)
 def show(alert_id: int):
-    """One alert: what was measured, every step taken, and the buttons for the next step."""
+    """One alert: who it concerns, what was measured, every step taken, and the next steps."""
     alert = alert_in_scope(alert_id)
     page = page_arg("history_page")
-    view = services.alert_with_history(
-        alert, officer_actor(current_user), clock.now(), history_page=page
-    )
-    return _detail(alert, view)
+    now = clock.now()
+    actor = officer_actor(current_user)
+    view = services.alert_with_history(alert, actor, now, history_page=page)
+    panel = catalogue.concern_panel(alert, actor, now)
+    return _detail(alert, view, panel)
 
 
-def _detail(alert: Alert, view: dict, resolve_form=None, dismiss_form=None, status: int = 200):
+def _detail(alert: Alert, view: dict, panel, status: int = 200, **forms):
     allowed = allowed_steps(alert, current_user)
     entry = catalogue.kind(alert.kind)
     history_pages = max(1, math.ceil(view["history_total"] / view["history_per_page"]))
+    reassign_form = forms.get("reassign") or ReassignForm(formdata=None)
+    candidates = services.reassign_candidates(alert) if "reassign" in allowed else []
+    reassign_form.officer.choices = [("", gettext("Choose an officer"))] + [
+        (o.username, o.shown_name) for o in candidates if o.id != alert.owner_id
+    ]
     return render_and_commit(
         "alerts/detail.html",
         status,
+        canonical_url=url_for(".show", alert_id=alert.id, _anchor=f"{forms['failed']}-form")
+        if forms.get("failed")
+        else None,
         alert=alert,
         view=view,
+        panel_html=Markup(render_template(panel.template, **panel.context)) if panel else "",
+        related=_related_alerts(alert),
         evidence=evidence_rows(view["evidence"], entry.evidence_labels),
-        history=[_history_row(step) for step in view["history"]],
+        history=[_history_row(step, view["actor_names"]) for step in view["history"]],
         history_pages=history_pages,
         mine=alert.owner_id == current_user.id,
+        reader=_reader(alert, allowed),
         can={
             "ack": "ack" in allowed,
             "release": "release" in allowed,
             "close": {"resolve", "dismiss"} <= allowed,
+            "reassign": "reassign" in allowed and len(reassign_form.officer.choices) > 1,
         },
-        resolve_form=resolve_form or ResolveForm(formdata=None),
-        dismiss_form=dismiss_form or DismissForm(formdata=None),
+        failed=forms.get("failed"),
+        resolve_form=forms.get("resolve") or ResolveForm(formdata=None),
+        dismiss_form=forms.get("dismiss") or DismissForm(formdata=None),
+        reassign_form=reassign_form,
     )
 
 
-def _history_row(step: dict) -> dict:
+#: How many of the person's other alerts the page lists.
+RELATED_LIMIT = 8
+
+
+def _related_alerts(alert: Alert) -> dict:
+    """The same person's other alerts: the unresolved ones, then the latest closed ones."""
+    if alert.subject_id is None:
+        return {"open": [], "closed": []}
+    scope = current_user.scope_office_id
+    others = (
+        db.session.scalars(
+            alerts_query(scope, subject_id=alert.subject_id)
+            .where(Alert.id != alert.id)
+            .order_by(None)
+            .order_by(Alert.opened_at.desc(), Alert.id.desc())
+            .limit(RELATED_LIMIT)
+        )
+        .unique()
+        .all()
+    )
+    return {
+        "open": [a for a in others if a.status in UNRESOLVED],
+        "closed": [a for a in others if a.status not in UNRESOLVED],
+    }
+
+
+def _reader(alert: Alert, allowed: frozenset) -> str:
+    """Who reads the page, for its wording: the holder, a supervisor (who may reassign), a
+    colleague (someone else holds it), or anyone when nobody does."""
+    if alert.status not in UNRESOLVED:
+        return "closed"
+    if alert.owner_id == current_user.id:
+        return "holder"
+    if "reassign" in allowed:
+        return "supervisor"
+    return "colleague" if alert.owner_id is not None else "anyone"
+
+
+def _return_with_problem(alert: Alert, name: str, form):
+    """The alert's page again (422, as the CONTRACT asks of a refused form), scrolled to the
+    failed form with its box focused and the problem beside it, a banner at the top and what
+    was typed still in the box. The page replaces its address with the alert's own (static
+    drafts.js), so F5 reloads the page instead of resending, and the language switch and a
+    sign-in return to it (auth.views.safe_next)."""
+    problem = next(iter(form.errors.values()))[0] if form.errors else ""
+    for field in form:
+        if field.type == "TextAreaField" and field.data:
+            field.data = without_controls(field.data)
+    flash(gettext("Nothing was saved. %(problem)s", problem=problem), "error")
+    view = services.alert_with_history(alert, officer_actor(current_user), clock.now())
+    panel = catalogue.concern_panel(alert, officer_actor(current_user), clock.now())
+    return _detail(alert, view, panel, status=422, **{name: form, "failed": name})
+
+
+def _history_row(step: dict, names: dict) -> dict:
     """A history step for the page: who, what (a repeat says how often), and its note or facts."""
     note = step["note"] or _system_note(step)
+    if step["action"] == "reassigned" and step["note"]:
+        note = f"{_system_note(step)}{step['note']}"
     if step.get("count", 1) > 1:
         note = gettext(
             "%(count)s times, the last at %(last)s.",
@@ -229,7 +315,7 @@ def _history_row(step: dict) -> dict:
         )
     return {
         "at": _instant(step["at"]),
-        "actor": step["actor"],
+        "actor": names.get(step["actor"], step["actor"]),
         "action": action_labels().get(step["action"], step["action"]),
         "note": note,
     }
@@ -245,6 +331,10 @@ def _system_note(step: dict) -> str:
             recorded=_local_text(detail["recorded_at"]),
             received=_local_text(detail["received_at"]),
         )
+    if step["action"] == "reassigned" and "to" in detail:
+        if detail.get("from"):
+            return gettext("From %(old)s to %(new)s.", old=detail["from"], new=detail["to"])
+        return gettext("To %(new)s.", new=detail["to"])
     if step["action"] == "auto_resolved":
         return gettext("Every missed window has since been met, so the alert closed itself.")
     return ""
@@ -289,13 +379,6 @@ def release(alert_id: int):
     return _step(alert, "release", gettext("The alert is back in the open queue."))
 
 
-def _form_failed(alert: Alert, **forms):
-    # The alert is shown again, evidence and name: a read like any other.
-    view = services.alert_with_history(alert, officer_actor(current_user), clock.now())
-    db.session.commit()
-    return _detail(alert, view, status=422, **forms)
-
-
 @bp.post("/alerts/<int:alert_id>/resolve")
 @page_roles(*CASEWORK_ROLES)
 def resolve(alert_id: int):
@@ -309,7 +392,7 @@ def resolve(alert_id: int):
         gettext("Write a few words about what you did. The note is required."),
     )
     if note is None:
-        return _form_failed(alert, resolve_form=form)
+        return _return_with_problem(alert, "resolve", form)
     done = gettext(
         "Alert resolved: %(kind)s, %(name)s.",
         kind=kind_label(alert.kind),
@@ -331,7 +414,7 @@ def dismiss(alert_id: int):
         gettext("Write why this is a false alarm. The reason is required."),
     )
     if reason is None:
-        return _form_failed(alert, dismiss_form=form)
+        return _return_with_problem(alert, "dismiss", form)
     done = gettext(
         "Alert dismissed as a false alarm: %(kind)s, %(name)s.",
         kind=kind_label(alert.kind),
@@ -340,14 +423,63 @@ def dismiss(alert_id: int):
     return _step(alert, "dismiss", done, reason)
 
 
-def _validated_text(field, schema, key: str, required: str) -> str | None:
+@bp.post("/alerts/<int:alert_id>/reassign")
+@page_roles(*REASSIGNING_ROLES)
+def reassign(alert_id: int):
+    """A supervisor gives the alert to another officer of its office, with an optional note."""
+    alert = alert_in_scope(alert_id)
+    form = ReassignForm()
+    username = form.officer.data or ""
+    note_text = form.note.data or ""
+    if is_blank(username):
+        form.officer.errors = [gettext("Choose the officer who should handle it.")]
+        return _return_with_problem(alert, "reassign", form)
+    plain = {"officer": username}
+    if not is_blank(note_text):
+        plain["note"] = note_text
+    try:
+        data = ReassignIn.from_plain(plain)
+    except ValidationError as error:
+        problems = field_errors(error)
+        for key in ("officer", "note"):
+            if key in problems:
+                name = gettext("Give it to") if key == "officer" else gettext("Why")
+                getattr(form, key).errors = [
+                    gettext("%(field)s: %(problem)s", field=name, problem=problems[key])
+                ]
+        return _return_with_problem(alert, "reassign", form)
+    username, note = data.officer, data.note
+    target = services.officer_by_username(username)
+    officer = current_user._get_current_object()
+    try:
+        if target is None:
+            raise services.ReassignTargetInvalid()
+        services.reassign(alert, target, officer, officer_actor(officer), clock.now(), note)
+    except services.ReassignTargetInvalid:
+        db.session.rollback()
+        form.officer.errors = [
+            gettext("This officer does not work in the alert's office (or no longer works).")
+        ]
+        return _return_with_problem(alert, "reassign", form)
+    except services.AlertConflict as conflict:
+        db.session.rollback()
+        flash(gettext("Nothing was changed. %(reason)s", reason=str(conflict)), "error")
+        return redirect(url_for(".show", alert_id=alert.id))
+    db.session.commit()
+    flash(gettext("%(name)s now handles this alert.", name=target.shown_name), "success")
+    return redirect(url_for(".show", alert_id=alert.id))
+
+
+def _validated_text(
+    field, schema, key: str, required: str, extra: dict | None = None
+) -> str | None:
     """The text of `field` checked by the API's schema; None with the problem put on the field."""
     text = field.data or ""
     if is_blank(text):
         field.errors = [required]
         return None
     try:
-        return getattr(schema.from_plain({key: text}), key)
+        return getattr(schema.from_plain({**(extra or {}), key: text}), key)
     except ValidationError as error:
         problem = field_errors(error).get(key) or gettext("is not valid")
         name = field.label.text.rstrip("?？:： ")  # "What did you do?" -> "What did you do"
@@ -360,11 +492,17 @@ def evidence_rows(value: dict, labels) -> list[tuple[str, object]]:
     {"fields": rows} for a nested record or an {"entries": nodes} for a list. `labels` are the
     kind's own (its catalogue entry); unknown keys are shown as they are."""
     return [
-        (str(labels.get(key, key)), _evidence_value(item, labels)) for key, item in value.items()
+        (str(labels.get(key, key)), _evidence_value(item, labels, key))
+        for key, item in value.items()
+        if key not in INTERNAL_KEYS
     ]
 
 
-def _evidence_value(value, labels):
+#: Evidence keys that are the system's own record numbers, not facts for the officer.
+INTERNAL_KEYS = frozenset({"checkin_id", "zone_id", "alert_id", "subject_id", "window_id"})
+
+
+def _evidence_value(value, labels, key: str = ""):
     if isinstance(value, dict):
         if set(value) == {"start", "end"}:
             return _window_text(value["start"], value["end"])
@@ -377,11 +515,13 @@ def _evidence_value(value, labels):
             )
         return {"fields": evidence_rows(value, labels)}
     if isinstance(value, list):
-        return {"entries": [_evidence_value(item, labels) for item in value]}
+        return {"entries": [_evidence_value(item, labels, key) for item in value]}
     if value is None:
         return "—"
     if isinstance(value, bool):
         return gettext("Yes") if value else gettext("No")
+    if isinstance(value, int | float) and key.endswith("_m"):
+        return distance_text(value)
     if isinstance(value, float):
         return f"{value:.6f}".rstrip("0").rstrip(".")
     if isinstance(value, str):

@@ -7,9 +7,19 @@ import datetime as dt
 import functools
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import format_timedelta, gettext
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from corrections import clock
 from corrections.auth import services, sessions, throttle
@@ -18,6 +28,7 @@ from corrections.auth.forms import LoginForm, OwnPasswordForm
 from corrections.auth.models import Officer
 from corrections.errors import ApiError
 from corrections.extensions import db
+from corrections.i18n import distance_text
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -31,6 +42,26 @@ def safe_next(target: str | None) -> str | None:
         return None
     if "\\" in target:
         return None
+    return _answering_get(target)
+
+
+def _answering_get(target: str) -> str:
+    """`target`, or the page a form on it was posted from when `target` takes only POST (a
+    sign-in after the session expired mid-submit, a language switch after a failed submit):
+    /alerts/7/resolve → /alerts/7, never a 405."""
+    path = urlsplit(target).path
+    adapter = current_app.url_map.bind("localhost")
+    try:
+        adapter.match(path, method="GET")
+    except MethodNotAllowed:
+        parent = path.rstrip("/").rsplit("/", 1)[0] or "/"
+        try:
+            adapter.match(parent, method="GET")
+        except HTTPException:
+            return "/"
+        return parent
+    except HTTPException:
+        return target
     return target
 
 
@@ -189,6 +220,12 @@ def age(value: dt.datetime | None) -> str:
     if value is None:
         return ""
     return duration(clock.now() - value)
+
+
+@bp.app_template_filter("distance")
+def distance(meters: float | None) -> str:
+    """A distance as a person says it (see corrections.i18n.distance_text)."""
+    return distance_text(meters)
 
 
 def duration(delta: dt.timedelta) -> str:

@@ -13,6 +13,7 @@ from corrections import clock
 from corrections.alerts.catalogue import AlertKind, escalated_when_strict, same
 from corrections.checkin.models import Checkin, MissedWindow
 from corrections.extensions import db
+from corrections.i18n import distance_text
 from corrections.zones.kinds import POSITION_LABELS
 
 #: How many missed windows an alert shows as evidence (the newest; `missed_total` counts all).
@@ -74,8 +75,8 @@ def _missed_summary(alert, evidence: dict) -> str:
 
 def _travel_summary(alert, evidence: dict) -> str:
     return gettext(
-        "Moved %(km)s km at %(kmh)s km/h between two positions.",
-        km=round((evidence.get("distance_m") or 0) / 1000, 1),
+        "Moved %(distance)s at %(kmh)s km/h between two positions.",
+        distance=distance_text(evidence.get("distance_m") or 0),
         kmh=evidence.get("speed_kmh") or "∞",
     )
 
@@ -111,8 +112,8 @@ IMPOSSIBLE_TRAVEL = AlertKind(
         **POSITION_LABELS,
         "from": _l("Previous position"),
         "to": _l("This position"),
-        "distance_m": _l("Distance (metres)"),
-        "distance_after_accuracy_m": _l("Distance after allowing for accuracy (metres)"),
+        "distance_m": _l("Distance"),
+        "distance_after_accuracy_m": _l("Distance after allowing for accuracy"),
         "seconds": _l("Time between (seconds)"),
         "speed_kmh": _l("Speed (km/h)"),
         "limit_kmh": _l("Speed limit (km/h)"),

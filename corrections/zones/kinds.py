@@ -6,26 +6,27 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from corrections.alerts.catalogue import AlertKind, escalated_when_strict
+from corrections.i18n import distance_text
 
 #: Evidence keys of a judged position, in plain words.
 POSITION_LABELS = {
     "lat": _l("Latitude"),
     "lon": _l("Longitude"),
-    "accuracy_m": _l("Accuracy (metres)"),
-    "accuracy_counted_m": _l("Accuracy counted by the rules (metres)"),
+    "accuracy_m": _l("Accuracy claimed by the phone"),
+    "accuracy_counted_m": _l("Accuracy counted by the rules"),
     "recorded_at": _l("Recorded at"),
     "checkin_id": _l("Check-in number"),
 }
 
 
 def _metres(value) -> str:
-    return "?" if value is None else f"{value:.0f}"
+    return "?" if value is None else distance_text(value)
 
 
 def _geofence_summary(alert, evidence: dict) -> str:
     return gettext(
-        "Checked in %(m)s m outside the allowed zone %(zone)s (accuracy %(acc)s m).",
-        m=_metres(evidence.get("distance_outside_m")),
+        "Checked in %(distance)s outside the allowed zone %(zone)s (accurate to %(acc)s).",
+        distance=_metres(evidence.get("distance_outside_m")),
         zone=evidence.get("nearest_zone", ""),
         acc=_metres(evidence.get("accuracy_counted_m", evidence.get("accuracy_m"))),
     )
@@ -44,8 +45,8 @@ GEOFENCE_EXIT = AlertKind(
     evidence_labels={
         **POSITION_LABELS,
         "nearest_zone": _l("Nearest allowed zone"),
-        "distance_outside_m": _l("Distance outside the zone (metres)"),
-        "margin_m": _l("Beyond the accuracy circle by (metres)"),
+        "distance_outside_m": _l("Distance outside the zone"),
+        "margin_m": _l("Beyond the accuracy circle by"),
         "allowed_zones": _l("Allowed zones measured"),
         "zone": _l("Zone"),
         "zone_id": _l("Zone number"),

@@ -1,0 +1,50 @@
+"""The subject as an alert's page shows them: who the person is, how to reach them, and where and
+when they last checked in. Drawn here, above the queue, because the queue knows no feature: the
+composition root hands `subject_panel` to `catalogue.register_concern`."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from corrections import clock
+from corrections.actors import Actor
+from corrections.alerts.catalogue import ConcernPanel
+from corrections.audit.services import record as audit
+from corrections.checkin.services import checkins_of
+from corrections.extensions import db
+from corrections.subjects.models import Subject
+from corrections.zones.rules import geodesic_m
+
+TEMPLATE = "subjects/_alert_panel.html"
+
+
+def subject_panel(alert, actor: Actor, at: dt.datetime) -> ConcernPanel | None:
+    """The person an alert concerns, their contacts and their last check-in; audited as a read
+    of the subject's record (the page shows the phone numbers and a position)."""
+    subject = db.session.get(Subject, alert.subject_id)
+    if subject is None:
+        return None
+    audit(
+        "subject.read",
+        actor,
+        at,
+        subject_id=subject.id,
+        detail={"alert_id": alert.id, "shown": "alert_panel"},
+    )
+    latest = checkins_of(subject.id, 1)
+    last = latest[0] if latest else None
+    return ConcernPanel(
+        TEMPLATE,
+        {
+            "subject": subject,
+            "status": subject.status_on(clock.local_today()),
+            "last_checkin": last,
+            "last_from_home_m": _from_home_m(subject, last),
+        },
+    )
+
+
+def _from_home_m(subject: Subject, checkin) -> float | None:
+    if checkin is None or checkin.lat is None or subject.home_lat is None:
+        return None
+    return geodesic_m((checkin.lat, checkin.lon), (subject.home_lat, subject.home_lon))
