@@ -8,8 +8,9 @@ import sys
 import traceback
 
 from blinker import Namespace
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import StatementError
 from werkzeug.exceptions import HTTPException
@@ -110,6 +111,12 @@ def register_errorhandlers(app: Flask) -> None:
         message = gettext("The form expired or was not sent from this site. Please try again.")
         if wants_json():
             return error_response(ApiError(400, "csrf_failed", message))
+        ended = request.endpoint != "auth.login" and not current_user.is_authenticated
+        if request.method == "POST" and ended:
+            # The session ended while the form was open: sign in again and come back to the
+            # form's page, where drafts.js puts back what was typed.
+            flash(gettext("Your session had ended. Sign in again; what you typed is kept."), "info")
+            return redirect(url_for("auth.login", next=request.path), 303)
         return _html_error(400, message)
 
     @app.errorhandler(HTTPException)

@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
+from werkzeug.serving import make_server
 
 import config
 from config import TestingConfig
@@ -101,6 +103,18 @@ def at():
         return value
 
     return move
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over HTTP in a background thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+    server.server_close()
 
 
 from tests.factories import *  # noqa: E402,F403 - fixtures built on the ones above

@@ -231,7 +231,9 @@ def test_a_note_sent_after_the_session_ended_returns_to_the_alert_after_signing_
     token = csrf_token(page)
     client.delete_cookie("session")  # the session is gone (expired, or signed out elsewhere)
     sent = client.post(f"/alerts/{alert_id}/resolve", data={"csrf_token": token, "note": "x"})
-    assert sent.status_code in (302, 400)
+    assert sent.status_code == 303
+    assert sent.headers["Location"] == f"/login?next=/alerts/{alert_id}/resolve"
+    assert "what you typed is kept" in client.get(sent.headers["Location"]).text
     signed_in = login(client, "li", next_path=f"/alerts/{alert_id}/resolve")
     assert signed_in.headers["Location"] == f"/alerts/{alert_id}"  # not a POST-only address
     assert client.get(signed_in.headers["Location"]).status_code == 200

@@ -7,12 +7,10 @@ SQLite, so the server thread sees what the test wrote) and the same frozen clock
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from corrections import clock
 from corrections.alerts.models import Alert, AlertEvent
@@ -24,18 +22,6 @@ CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"
 )
-
-
-@pytest.fixture
-def live_server(app):
-    """The app served over HTTP in a background thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
 
 
 @pytest.fixture

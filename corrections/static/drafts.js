@@ -10,6 +10,12 @@
   if (canonical && window.history && window.history.replaceState) {
     window.history.replaceState(null, "", canonical);
   }
+  // A page opened at a fragment skips autofocus (HTML's rule), so the refused box is focused
+  // here: focusing also brings it into view.
+  window.addEventListener("load", function () {
+    var wanted = document.querySelector("[autofocus]");
+    if (wanted && document.activeElement !== wanted) wanted.focus();
+  });
   var PREFIX = "draft:";
   var store;
   try {
