@@ -60,6 +60,14 @@ def enrol():
             "reason": "outside_scope",
         }
         raise error from None
+    except services.AlreadyEnrolled as error:
+        db.session.rollback()
+        raise ApiError(
+            409,
+            "duplicate",
+            gettext("This person is already enrolled."),
+            {error.field: error.translated()},
+        ) from None
     except services.EnrolmentError as error:
         db.session.rollback()
         raise validation_error({error.field: error.translated()}) from None

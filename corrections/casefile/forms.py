@@ -115,6 +115,8 @@ class EnrolForm(FlaskForm):
         _l("Supervision ends on"), validators=[Marked()], widget=DateInput()
     )
     id_number = _text(_l("Resident ID number (optional)"))
+    emergency_contact_name = _text(_l("Emergency contact's name (optional)"))
+    emergency_contact_phone = _text(_l("Emergency contact's phone (optional)"), "tel")
     home_lat = _text(_l("Home latitude"), "decimal", required=True)
     home_lon = _text(_l("Home longitude"), "decimal", required=True)
     every_days = _text(_l("Check in every how many days"), "numeric", required=True, default="1")
@@ -221,6 +223,11 @@ class _Builder:
         self._put(body, "supervision_end", _date(f.supervision_end.data))
         id_number = _clean(f.id_number.data).replace(" ", "")
         self._put(body, "id_number", id_number or None)
+        contact: dict = {}
+        self._put(contact, "name", _clean(f.emergency_contact_name.data))
+        self._put(contact, "phone", _clean(f.emergency_contact_phone.data))
+        if contact:
+            body["emergency_contact"] = contact
         home: dict = {}
         self._put(home, "lat", _number(f.home_lat.data))
         self._put(home, "lon", _number(f.home_lon.data))
@@ -305,6 +312,8 @@ class _Builder:
             return {"lat": "home_lat", "lon": "home_lon"}.get(
                 parts[1] if len(parts) > 1 else "", "home_lat"
             )
+        if head == "emergency_contact":
+            return "emergency_contact_" + (parts[1] if len(parts) > 1 else "phone")
         if head == "checkin":
             return parts[1] if len(parts) > 1 else "every_days"
         if head == "zones" and len(parts) > 1 and parts[1].isdigit():

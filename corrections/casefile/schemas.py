@@ -27,29 +27,53 @@ class PointIn(Schema):
     lon: Longitude
 
 
+def _valid_phone(value: str) -> str:
+    normalized = normalize_phone(value, strict=True)
+    if normalized is None:
+        raise ValueError(N_("is not a valid phone number"))
+    return normalized
+
+
+class EmergencyContactIn(Schema):
+    """Whom to call when the person cannot be reached: a number, and whose it is (optional)."""
+
+    name: optional(text(64)) = None
+    phone: text(32, min_length=5, digits=True)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        return _valid_phone(value)
+
+
 class SubjectIn(Schema):
     """Everything needed to enrol a subject: the person, the plan and the zones."""
 
     name: text(64)
     phone: text(32, min_length=5, digits=True)
-    pin: text(8, pattern=r"^[0-9]{4,8}$", digits=True)
+    pin: text(8, pattern=r"^[0-9]{4,8}$", digits=True, wanted=N_("must be 4 to 8 digits"))
     office_code: text(32)
     category: Literal["control", "probation", "parole", "medical_parole"]
     level: Literal["strict", "normal", "lenient"]
     supervision_start: SupervisionDate
     supervision_end: SupervisionDate
-    id_number: optional(text(18, pattern=r"^[0-9]{17}[0-9Xx]$", digits=True)) = None
+    id_number: optional(
+        text(
+            18,
+            pattern=r"^[0-9]{17}[0-9Xx]$",
+            digits=True,
+            wanted=N_("must be 18 characters: 17 digits, then a digit or X"),
+        )
+    ) = None
     home: PointIn
     zones: Annotated[list[ZoneIn], Field(max_length=50)] = []
     checkin: CheckinPlanIn
+    emergency_contact: EmergencyContactIn | None = None
 
     @field_validator("phone")
     @classmethod
     def _phone(cls, value: str) -> str:
-        normalized = normalize_phone(value, strict=True)
-        if normalized is None:
-            raise ValueError(N_("is not a valid phone number"))
-        return normalized
+        return _valid_phone(value)
 
     @field_validator("id_number")
     @classmethod
@@ -77,4 +101,8 @@ class SubjectIn(Schema):
             id_number=self.id_number,
             home_lat=self.home.lat,
             home_lon=self.home.lon,
+            emergency_contact_name=self.emergency_contact.name if self.emergency_contact else None,
+            emergency_contact_phone=self.emergency_contact.phone
+            if self.emergency_contact
+            else None,
         )

@@ -19,6 +19,7 @@ from corrections.subjects.models import Subject
 from corrections.zones.services import add_zones, zones_of
 
 EnrolmentError = people.EnrolmentError
+AlreadyEnrolled = people.AlreadyEnrolled
 
 
 class EnrolmentForbidden(Exception):

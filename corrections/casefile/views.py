@@ -226,9 +226,11 @@ def new():
             db.session.rollback()
             errors[_form_field(error.field)] = error.translated()
         except IntegrityError:
-            # Someone registered the same phone a moment ago; the unique index decided.
+            # Someone registered the same phone or ID a moment ago; the unique index decided.
             db.session.rollback()
-            errors["phone"] = gettext("This phone number is already registered to a subject.")
+            errors["phone"] = gettext(
+                "This phone number or resident ID number is already registered to a subject."
+            )
     if subject is None:
         summary = put_errors(form, errors)
         return render_template("subjects/new.html", form=form, summary=summary), 422

@@ -1,0 +1,187 @@
+"""Enrolment that refuses a person enrolled twice, records an emergency contact, finds a number
+however it is typed, and says in words what a box wants."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from corrections.extensions import db
+from corrections.subjects.models import Subject
+from tests.api_support import assert_error
+from tests.factories import subject_body
+from tests.test_alert_page import page_as
+from tests.test_pages import enrol_fields, login, open_alert, post_form
+
+ID_NUMBER = "450000198807071234"
+
+
+def enrol(client, headers, **overrides):
+    return client.post("/api/v1/subjects", json=subject_body(**overrides), headers=headers)
+
+
+def subjects(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Subject))
+
+
+@pytest.fixture
+def browser(client, world):
+    world.officer("li", office_code="T01")
+    client.set_cookie("lang", "en")
+    return client
+
+
+# --- one person, one record -------------------------------------------------------------------
+
+
+def test_a_resident_id_already_enrolled_is_a_409_naming_the_field(app, client, admin):
+    assert enrol(client, admin, id_number=ID_NUMBER).status_code == 201
+    before = subjects(app)
+    again = enrol(client, admin, id_number=ID_NUMBER.lower(), name="另一个人")
+    error = assert_error(again, 409, "duplicate", field="id_number")
+    assert error["fields"]["id_number"] == "该身份证号已登记在其他矫正对象名下"
+    assert subjects(app) == before
+
+
+def test_many_subjects_may_have_no_resident_id(client, admin):
+    for _ in range(3):
+        assert enrol(client, admin, id_number=None).status_code == 201
+
+
+def test_the_database_refuses_a_second_record_with_the_same_id(app, world):
+    """The constraint itself, for the race the service's check cannot see."""
+    from sqlalchemy.exc import IntegrityError
+
+    first = world.subject(id_number=ID_NUMBER)
+    with app.app_context():
+        other = db.session.get(Subject, world.subject()["id"])
+        other.id_number = ID_NUMBER
+        with pytest.raises(IntegrityError):
+            db.session.flush()
+        db.session.rollback()
+        assert db.session.get(Subject, first["id"]).id_number == ID_NUMBER
+
+
+def test_the_form_names_a_resident_id_already_enrolled_beside_its_box(app, browser):
+    login(browser, "li")
+    first = post_form(browser, "/subjects/new", "/subjects/new", **enrol_fields())
+    assert first.status_code == 302
+    before = subjects(app)
+    again = post_form(
+        browser,
+        "/subjects/new",
+        "/subjects/new",
+        **enrol_fields(name="另一个人", phone="139 0000 0999"),
+    )
+    assert again.status_code == 422
+    assert re.search(r'id="id_number-error">[^<]*already enrolled', again.text)
+    assert 'value="另一个人"' in again.text  # what was typed stays
+    assert subjects(app) == before
+
+
+# --- the emergency contact -------------------------------------------------------------------
+
+
+def test_the_api_takes_and_shows_an_emergency_contact(client, admin):
+    contact = {"name": "王大妈", "phone": "138-0000-1111"}
+    created = enrol(client, admin, emergency_contact=contact)
+    assert created.status_code == 201, created.get_json()
+    shown = client.get(f"/api/v1/subjects/{created.get_json()['id']}", headers=admin).get_json()
+    assert shown["emergency_contact"] == {"name": "王大妈", "phone": "+8613800001111"}
+    plain = enrol(client, admin).get_json()
+    assert plain["emergency_contact"] is None
+
+
+@pytest.mark.parametrize(
+    "contact, field",
+    [
+        ({"name": "王大妈", "phone": "12"}, "emergency_contact.phone"),
+        ({"name": "王大妈"}, "emergency_contact.phone"),
+        ({"phone": "13800001111", "name": "x" * 65}, "emergency_contact.name"),
+    ],
+)
+def test_a_bad_emergency_contact_is_a_422_naming_it(app, client, admin, contact, field):
+    before = subjects(app)
+    assert_error(enrol(client, admin, emergency_contact=contact), 422, field=field)
+    assert subjects(app) == before
+
+
+def test_the_form_records_the_contact_and_the_pages_show_it_to_dial(app, browser):
+    login(browser, "li")
+    response = post_form(
+        browser,
+        "/subjects/new",
+        "/subjects/new",
+        **enrol_fields(emergency_contact_name="陈父", emergency_contact_phone="+86 138 0000 2222"),
+    )
+    assert response.status_code == 302, response.text
+    page = browser.get(response.headers["Location"]).text
+    assert '陈父 <a class="tel" href="tel:+8613800002222">138 0000 2222</a>' in page
+    subject_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    alert_id = open_alert(app, subject_id)
+    panel = page_as(app, "li", alert_id)
+    panel = panel[panel.index('class="card person-panel"') :]
+    assert "Emergency contact" in panel
+    assert '<a class="tel" href="tel:+8613800002222">138 0000 2222</a>' in panel
+
+
+def test_the_form_names_a_bad_contact_number_beside_its_box(browser):
+    login(browser, "li")
+    response = post_form(
+        browser, "/subjects/new", "/subjects/new", **enrol_fields(emergency_contact_phone="12")
+    )
+    assert response.status_code == 422
+    assert 'id="emergency_contact_phone-error"' in response.text
+
+
+# --- finding a number however it is typed --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "+8613900000001",
+        "139 0000 0001",
+        "139-0000-0001",
+        "+86 139 0000 0001",
+        "0086 139 0000 0001",
+        "008613900000001",
+        "8613900000001",
+        "0000 0001",
+    ],
+)
+def test_a_phone_is_found_however_it_is_written(client, admin, typed):
+    wanted = enrol(client, admin, phone="+8613900000001").get_json()["id"]
+    enrol(client, admin, phone="+8613700000002")
+    found = client.get("/api/v1/subjects", query_string={"q": typed}, headers=admin).get_json()
+    assert [s["id"] for s in found["items"]] == [wanted]
+
+
+def test_the_subject_list_page_finds_a_phone_written_with_dashes(client, admin, browser, world):
+    world.subject(name="张三", phone="+8613900000001")
+    world.subject(name="李四", phone="+8613700000002")
+    login(browser, "li")
+    page = browser.get("/subjects", query_string={"q": "139-0000-0001"}).text
+    assert "张三" in page and "李四" not in page
+
+
+# --- what a box wants, in words ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "field, value, english, chinese",
+    [
+        ("pin", "12", "must be 4 to 8 digits", "须为 4 至 8 位数字"),
+        ("pin", "12ab", "must be 4 to 8 digits", "须为 4 至 8 位数字"),
+        ("id_number", "12345", "must be 18 characters", "须为 18 位"),
+    ],
+)
+def test_validation_says_what_is_wanted(client, admin, field, value, english, chinese):
+    chinese_error = assert_error(enrol(client, admin, **{field: value}), 422, field=field)
+    assert chinese in chinese_error["fields"][field]  # Chinese unless English was chosen
+    client.set_cookie("lang", "en")
+    error = assert_error(enrol(client, admin, **{field: value}), 422, field=field)
+    assert english in error["fields"][field]
