@@ -185,3 +185,103 @@ def test_validation_says_what_is_wanted(client, admin, field, value, english, ch
     client.set_cookie("lang", "en")
     error = assert_error(enrol(client, admin, **{field: value}), 422, field=field)
     assert english in error["fields"][field]
+
+
+# --- coordinates copied from Chinese maps -----------------------------------------------------
+
+#: wandergis/coordtransform, test/app.js: WGS-84 (39.915, 116.404) shows on 高德 and 腾讯 maps at
+#: (39.91640428150164, 116.41024449916938).
+WGS_POINT = (39.915, 116.404)
+GCJ_POINT = (39.91640428150164, 116.41024449916938)
+
+
+def test_the_api_turns_gcj02_coordinates_into_wgs84_before_storing(client, admin):
+    from corrections.zones.rules import geodesic_m
+
+    polygon = [
+        [GCJ_POINT[0] + dlat, GCJ_POINT[1] + dlon]
+        for dlat, dlon in ((0, 0), (0.01, 0), (0.01, 0.01), (0, 0.01))
+    ]
+    zones = [
+        {
+            "kind": "allowed",
+            "name": "村",
+            "lat": GCJ_POINT[0],
+            "lon": GCJ_POINT[1],
+            "radius_m": 1000,
+        },
+        {"kind": "exclusion", "name": "网吧", "polygon": polygon},
+    ]
+    created = enrol(
+        client,
+        admin,
+        coord_source="gcj02",
+        home={"lat": GCJ_POINT[0], "lon": GCJ_POINT[1]},
+        zones=zones,
+    )
+    assert created.status_code == 201, created.get_json()
+    body = created.get_json()
+    home = (body["home"]["lat"], body["home"]["lon"])
+    assert geodesic_m(home, WGS_POINT) < 1
+    circle, square = body["zones"]
+    assert geodesic_m((circle["lat"], circle["lon"]), WGS_POINT) < 1
+    assert geodesic_m(tuple(square["polygon"][0]), WGS_POINT) < 1
+    assert "coord_source" not in body
+
+
+def test_wgs84_is_the_default_and_an_unknown_source_is_a_422(app, client, admin):
+    plain = enrol(client, admin, home={"lat": GCJ_POINT[0], "lon": GCJ_POINT[1]}).get_json()
+    assert (plain["home"]["lat"], plain["home"]["lon"]) == GCJ_POINT
+    before = subjects(app)
+    assert_error(enrol(client, admin, coord_source="google"), 422, field="coord_source")
+    assert subjects(app) == before
+
+
+def test_the_form_converts_the_home_circles_and_corners_from_baidu(app, browser):
+    from corrections.geo_china import BD09, from_wgs84
+    from corrections.zones.rules import geodesic_m
+    from corrections.zones.services import zones_of
+
+    home = (24.70, 107.50)
+    shown = from_wgs84(*home, BD09)
+    corners = [
+        from_wgs84(home[0] + a, home[1] + b, BD09)
+        for a, b in ((0.005, 0.005), (0.005, 0.012), (0.01, 0.012), (0.01, 0.005))
+    ]
+    login(browser, "li")
+    response = post_form(
+        browser,
+        "/subjects/new",
+        "/subjects/new",
+        **enrol_fields(
+            coord_source="bd09",
+            home_lat=f"{shown[0]:.7f}",
+            home_lon=f"{shown[1]:.7f}",
+            polygon="\n".join(f"{lat:.7f}, {lon:.7f}" for lat, lon in corners),
+            **{
+                "zones-1-lat": f"{shown[0]:.7f}",
+                "zones-1-lon": f"{shown[1]:.7f}",
+                "zones-1-radius_m": "300",
+                "zones-1-name": "家门口",
+            },
+        ),
+    )
+    assert response.status_code == 302, response.text
+    with app.app_context():
+        subject = db.session.scalar(select(Subject).where(Subject.name == "陈大文"))
+        assert geodesic_m((subject.home_lat, subject.home_lon), home) < 1
+        centred, typed, polygon = zones_of([subject.id])[subject.id]
+        assert geodesic_m((centred.lat, centred.lon), home) < 1  # centred on the converted home
+        assert geodesic_m((typed.lat, typed.lon), home) < 1
+        assert geodesic_m(tuple(polygon.polygon[0]), (home[0] + 0.005, home[1] + 0.005)) < 1
+
+
+def test_the_form_offers_the_sources_with_gps_first(browser):
+    login(browser, "li")
+    page = browser.get("/subjects/new").text
+    select_html = page[page.index('name="coord_source"') :]
+    select_html = select_html[: select_html.index("</select>")]
+    assert re.findall(r'value="(\w+)"', select_html) == ["wgs84", "gcj02", "bd09"]
+    assert re.search(r'value="wgs84" selected', select_html) or 'selected value="wgs84"' in (
+        select_html
+    )

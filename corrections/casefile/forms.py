@@ -76,6 +76,14 @@ def _zone_kinds() -> list[SelectChoice]:
     ]
 
 
+def _coord_sources() -> list[SelectChoice]:
+    return [
+        SelectChoice("wgs84", _l("A phone's GPS or Tianditu (WGS-84)")),
+        SelectChoice("gcj02", _l("Amap or Tencent maps (GCJ-02)")),
+        SelectChoice("bd09", _l("Baidu maps (BD-09)")),
+    ]
+
+
 def _text(label, hint_type: str | None = None, required: bool = False, **kwargs) -> StringField:
     render_kw = {"autocomplete": "off"}
     if hint_type:
@@ -117,6 +125,12 @@ class EnrolForm(FlaskForm):
     id_number = _text(_l("Resident ID number (optional)"))
     emergency_contact_name = _text(_l("Emergency contact's name (optional)"))
     emergency_contact_phone = _text(_l("Emergency contact's phone (optional)"), "tel")
+    coord_source = SelectField(
+        _l("Where the coordinates come from"),
+        choices=_coord_sources,
+        default="wgs84",
+        validate_choice=False,
+    )
     home_lat = _text(_l("Home latitude"), "decimal", required=True)
     home_lon = _text(_l("Home longitude"), "decimal", required=True)
     every_days = _text(_l("Check in every how many days"), "numeric", required=True, default="1")
@@ -239,6 +253,9 @@ class _Builder:
         self._put(checkin, "video_every_days", _number(f.video_every_days.data))
         body["checkin"] = checkin
         body["zones"] = self._zones(home)
+        # Unknown values go to SubjectIn, which names them; the converted home and centres
+        # are what is stored.
+        body["coord_source"] = f.coord_source.data or "wgs84"
         return body
 
     @staticmethod

@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from corrections import geo_china
 from corrections.checkin.schemas import CheckinPlanIn
 from corrections.i18n import N_
 from corrections.phones import normalize_phone
@@ -69,6 +70,9 @@ class SubjectIn(Schema):
     zones: Annotated[list[ZoneIn], Field(max_length=50)] = []
     checkin: CheckinPlanIn
     emergency_contact: EmergencyContactIn | None = None
+    #: Where the coordinates were read: GPS or 天地图 (wgs84), 高德 or 腾讯 (gcj02), 百度 (bd09).
+    #: Every coordinate of the body is turned into WGS-84 before anything else sees it.
+    coord_source: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
 
     @field_validator("phone")
     @classmethod
@@ -87,6 +91,20 @@ class SubjectIn(Schema):
         if start is not None and value < start:
             raise ValueError(N_("must not be before supervision_start"))
         return value
+
+    @model_validator(mode="after")
+    def _to_wgs84(self) -> SubjectIn:
+        source = self.coord_source
+        if source == geo_china.WGS84:
+            return self
+        self.home.lat, self.home.lon = geo_china.to_wgs84(self.home.lat, self.home.lon, source)
+        for zone in self.zones:
+            if hasattr(zone, "polygon"):
+                zone.polygon = [geo_china.to_wgs84(lat, lon, source) for lat, lon in zone.polygon]
+            else:
+                zone.lat, zone.lon = geo_china.to_wgs84(zone.lat, zone.lon, source)
+        self.coord_source = geo_china.WGS84
+        return self
 
     def person(self) -> Person:
         """The person's part."""
