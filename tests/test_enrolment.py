@@ -285,3 +285,75 @@ def test_the_form_offers_the_sources_with_gps_first(browser):
     assert re.search(r'value="wgs84" selected', select_html) or 'selected value="wgs84"' in (
         select_html
     )
+
+
+# --- warnings the officer confirms -------------------------------------------------------------
+# The office T01 sits at the county seat, 24.70N 107.50E (tests.factories.SEAT).
+
+
+def test_the_api_reads_back_warnings_and_enrols_anyway(client, admin):
+    far = {"kind": "allowed", "name": "省城", "lat": 22.8, "lon": 108.3, "radius_m": 2000}
+    body = enrol(client, admin, home={"lat": 24.75, "lon": 107.55}, zones=[far])
+    assert body.status_code == 201
+    warnings = body.get_json()["warnings"]
+    assert [(w["code"], w["field"]) for w in warnings] == [
+        ("home_outside_allowed_zones", "home.lat"),
+        ("zone_far_from_office", "zones.0.lat"),
+    ]
+    assert all(w["message"] for w in warnings)
+    assert enrol(client, admin).get_json()["warnings"] == []
+
+
+def test_a_swapped_home_that_would_be_near_the_office_is_a_warning(client, admin):
+    # 24.7N 107.5E swapped into valid numbers is impossible (107.5 is no latitude); near the
+    # equator and the prime meridian both orders are valid.
+    from corrections.casefile.checks import SWAPPED, enrolment_warnings
+
+    office = (5.0, 40.0)
+    found = enrolment_warnings((40.0, 5.01), [], office, radius_m=30_000)
+    assert [w.code for w in found] == [SWAPPED]
+    assert enrolment_warnings((5.01, 40.0), [], office, radius_m=30_000) == []
+    assert enrolment_warnings((40.0, 8.0), [], office, radius_m=30_000) == []  # far either way
+
+
+def test_an_impossible_latitude_that_is_a_swap_says_so(app, client, admin):
+    before = subjects(app)
+    error = assert_error(enrol(client, admin, home={"lat": 107.5, "lon": 24.7}), 422, field="home")
+    assert "纬度和经度" in error["fields"]["home"]
+    assert subjects(app) == before
+    client.set_cookie("lang", "en")
+    error = enrol(client, admin, home={"lat": 107.5, "lon": 24.7}).get_json()["error"]
+    assert "latitude and longitude look swapped" in error["fields"]["home"]
+
+
+def test_the_form_shows_the_warnings_keeps_the_typing_and_enrols_once_confirmed(app, browser):
+    login(browser, "li")
+    fields = enrol_fields(
+        name="远方人",
+        **{"zones-0-lat": "22.8", "zones-0-lon": "108.3", "zones-0-radius_m": "2000"},
+    )
+    before = subjects(app)
+    shown = post_form(browser, "/subjects/new", "/subjects/new", **fields)
+    assert shown.status_code == 200
+    html = shown.text
+    banner = html[
+        html.index('id="warnings"') : html.index("</section>", html.index('id="warnings"'))
+    ]
+    assert "outside every allowed area" in banner
+    assert "from the office" in banner and "km" in banner
+    assert 'href="#zones-0-lat"' in banner and 'href="#home_lat"' in banner
+    assert 'name="confirm_warnings"' in banner and "I have checked, enrol anyway" in banner
+    assert 'value="远方人"' in html and 'value="22.8"' in html
+    assert subjects(app) == before
+    confirmed = post_form(browser, "/subjects/new", "/subjects/new", **fields, confirm_warnings="y")
+    assert confirmed.status_code == 302, confirmed.text
+    assert subjects(app) == before + 1
+
+
+def test_the_form_says_an_impossible_latitude_looks_swapped(browser):
+    login(browser, "li")
+    response = post_form(
+        browser, "/subjects/new", "/subjects/new", **enrol_fields(home_lat="107.5", home_lon="24.7")
+    )
+    assert response.status_code == 422
+    assert re.search(r'id="home_lat-error">latitude and longitude look swapped', response.text)

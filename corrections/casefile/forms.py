@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from pydantic import ValidationError
 from wtforms import (
+    BooleanField,
     FieldList,
     Form,
     FormField,
@@ -149,6 +150,8 @@ class EnrolForm(FlaskForm):
     )
     polygon_name = _text(_l("Name of the area"))
     polygon = TextAreaField(_l("Corners"), render_kw={"rows": 5, "autocomplete": "off"})
+    #: Shown with the warnings (corrections.casefile.checks): ticked, they do not stop enrolment.
+    confirm_warnings = BooleanField(_l("I have checked, enrol anyway"))
 
     def __init__(self, *args, offices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -182,18 +185,38 @@ def read_enrolment(form: EnrolForm) -> Enrolment:
     return Enrolment(data=data)
 
 
+def warning_list(form: EnrolForm, warnings) -> list[tuple[str, str, str]]:
+    """(form field id, label, sentence) for each warning, for the banner above the form."""
+    builder = _Builder(form)
+    builder.body()
+    listed = []
+    for warning in warnings:
+        name = builder.field_for(warning.field)
+        target = _field_named(form, name)
+        if target is None:
+            listed.append(("", "", warning.message()))
+        else:
+            listed.append((target.id, _field_label(name, target), warning.message()))
+    return listed
+
+
+def _field_named(form: EnrolForm, name: str):
+    target = form
+    for part in name.split("-"):
+        target = target[int(part)] if part.isdigit() else getattr(target, part, None)
+        if target is None:
+            return None
+        if isinstance(target, FormField):
+            target = target.form
+    return target if hasattr(target, "errors") else None
+
+
 def put_errors(form: EnrolForm, errors: dict[str, str]) -> list[tuple[str, str, str]]:
     """Show each problem beside its field; returns (field id, label, message) for the summary."""
     summary = []
     for name, message in errors.items():
-        target = form
-        for part in name.split("-"):
-            target = target[int(part)] if part.isdigit() else getattr(target, part, None)
-            if target is None:
-                break
-            if isinstance(target, FormField):
-                target = target.form
-        if target is None or not hasattr(target, "errors"):
+        target = _field_named(form, name)
+        if target is None:
             summary.append(("", "", message))
             continue
         target.errors = [message]

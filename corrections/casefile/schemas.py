@@ -21,11 +21,30 @@ from corrections.zones.schemas import ZoneIn
 SupervisionDate = Annotated[dt.date, Field(ge=dt.date(2000, 1, 1), le=dt.date(2099, 12, 31))]
 
 
+SWAPPED_LATITUDE = N_(
+    "latitude and longitude look swapped: a latitude lies between -90 and 90, so the first "
+    "number must be the smaller one (e.g. 24.70, 107.50)"
+)
+
+
 class PointIn(Schema):
     """A place: latitude and longitude in degrees (WGS 84)."""
 
     lat: Latitude
     lon: Longitude
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_swapped(cls, value):
+        # 107.5, 24.7 for a home at 24.7N 107.5E: "must be at most 90" would not say why.
+        if isinstance(value, dict):
+            lat, lon = value.get("lat"), value.get("lon")
+            numbers = all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in (lat, lon)
+            )
+            if numbers and 90 < abs(lat) <= 180 and abs(lon) <= 90:
+                raise ValueError(SWAPPED_LATITUDE)
+        return value
 
 
 def _valid_phone(value: str) -> str:
