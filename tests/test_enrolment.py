@@ -357,3 +357,93 @@ def test_the_form_says_an_impossible_latitude_looks_swapped(browser):
     )
     assert response.status_code == 422
     assert re.search(r'id="home_lat-error">latitude and longitude look swapped', response.text)
+
+
+# --- the office's standard zone ----------------------------------------------------------------
+
+TOWNSHIP = {"kind": "allowed", "name": "测试乡辖区", "lat": 24.70, "lon": 107.50, "radius_m": 5000}
+
+
+def test_an_admin_sets_an_offices_standard_zone(client, admin):
+    created = client.post(
+        "/api/v1/offices",
+        json={
+            "code": "T09",
+            "name": "九乡司法所",
+            "lat": 24.8,
+            "lon": 107.6,
+            "standard_zone": {**TOWNSHIP, "lat": 24.8, "lon": 107.6},
+        },
+        headers=admin,
+    )
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["standard_zone"]["radius_m"] == 5000
+    polygon = {
+        "kind": "allowed",
+        "name": "城区",
+        "polygon": [[24.69, 107.49], [24.69, 107.51], [24.71, 107.51], [24.71, 107.49]],
+    }
+    changed = client.put("/api/v1/offices/T01/standard-zone", json={"zone": polygon}, headers=admin)
+    assert changed.status_code == 200
+    assert changed.get_json()["standard_zone"] == {k: v for k, v in polygon.items() if k != "kind"}
+    assert_error(
+        client.put(
+            "/api/v1/offices/T01/standard-zone",
+            json={"zone": {**TOWNSHIP, "kind": "exclusion"}},
+            headers=admin,
+        ),
+        422,
+        field="zone.kind",
+    )
+    assert (
+        client.put(
+            "/api/v1/offices/NOPE/standard-zone", json={"zone": None}, headers=admin
+        ).status_code
+        == 404
+    )
+
+
+def test_only_an_admin_sets_a_standard_zone(client, world):
+    from tests.factories import bearer
+
+    world.officer("li2", office_code="T01")
+    response = client.put(
+        "/api/v1/offices/T01/standard-zone", json={"zone": TOWNSHIP}, headers=bearer(client, "li2")
+    )
+    assert_error(response, 403)
+
+
+def test_the_form_adds_the_offices_standard_zone_without_javascript(app, client, admin, browser):
+    from corrections.zones.services import zones_of
+
+    login(browser, "li")
+    refused = post_form(
+        browser, "/subjects/new", "/subjects/new", **enrol_fields(use_office_zone="y")
+    )
+    assert refused.status_code == 422
+    assert 'id="use_office_zone-error">This office has no standard area yet.' in refused.text
+    client.put("/api/v1/offices/T01/standard-zone", json={"zone": TOWNSHIP}, headers=admin)
+    login(browser, "li")
+    response = post_form(
+        browser,
+        "/subjects/new",
+        "/subjects/new",
+        **enrol_fields(
+            use_office_zone="y",
+            coord_source="gcj02",
+            home_lat="24.7",
+            home_lon="107.5",
+            polygon="",
+            polygon_name="",
+        ),
+    )
+    assert response.status_code == 302, response.text
+    with app.app_context():
+        subject = db.session.scalar(select(Subject).where(Subject.name == "陈大文"))
+        standard = [z for z in zones_of([subject.id])[subject.id] if z.name == "测试乡辖区"]
+    [zone] = standard
+    from corrections.zones.rules import geodesic_m
+
+    # The office's zone is stored in WGS-84 and stays where it is whatever the typed datum.
+    assert zone.kind == "allowed" and zone.radius_m == 5000
+    assert geodesic_m((zone.lat, zone.lon), (24.70, 107.50)) < 1

@@ -27,6 +27,7 @@ from wtforms import (
 )
 from wtforms.widgets import DateInput, TimeInput
 
+from corrections import geo_china
 from corrections.casefile.schemas import SubjectIn
 from corrections.validation import field_errors, typed_number, typed_text
 
@@ -150,11 +151,15 @@ class EnrolForm(FlaskForm):
     )
     polygon_name = _text(_l("Name of the area"))
     polygon = TextAreaField(_l("Corners"), render_kw={"rows": 5, "autocomplete": "off"})
+    #: Adds the chosen office's standard zone (its township's area) as an allowed zone.
+    use_office_zone = BooleanField(_l("Use the office's standard area as an allowed area"))
     #: Shown with the warnings (corrections.casefile.checks): ticked, they do not stop enrolment.
     confirm_warnings = BooleanField(_l("I have checked, enrol anyway"))
 
     def __init__(self, *args, offices=(), **kwargs):
         super().__init__(*args, **kwargs)
+        #: The offices offered, by code (the standard zone comes from the chosen one).
+        self.offices = {o.code: o for o in offices}
         self.office_code.choices = [SelectChoice(o.code, o.name) for o in offices]
         if len(offices) > 1:
             self.office_code.choices.insert(0, SelectChoice("", gettext("— choose —")))
@@ -316,7 +321,33 @@ class _Builder:
         if polygon is not None:
             zones.append(polygon)
             self.zone_sources.append("polygon")
+        standard = self._office_zone()
+        if standard is not None:
+            zones.append(standard)
+            self.zone_sources.append("use_office_zone")
         return zones
+
+    def _office_zone(self) -> dict | None:
+        f = self.form
+        if not f.use_office_zone.data:
+            return None
+        office = f.offices.get(f.office_code.data or "")
+        if office is None:
+            return None  # no office chosen: office_code says so
+        if not office.standard_zone:
+            self.problem("use_office_zone", gettext("This office has no standard area yet."))
+            return None
+        # Stored in WGS-84, while SubjectIn turns the whole body from coord_source into WGS-84:
+        # given in that datum, it comes back where it was (to well under a metre).
+        source = f.coord_source.data or geo_china.WGS84
+        zone = {"kind": "allowed", **office.standard_zone}
+        if source in geo_china.SOURCES and "polygon" in zone:
+            zone["polygon"] = [
+                list(geo_china.from_wgs84(lat, lon, source)) for lat, lon in zone["polygon"]
+            ]
+        elif source in geo_china.SOURCES:
+            zone["lat"], zone["lon"] = geo_china.from_wgs84(zone["lat"], zone["lon"], source)
+        return zone
 
     def _polygon(self) -> dict | None:
         f = self.form
@@ -360,6 +391,8 @@ class _Builder:
             index = int(parts[1])
             source = self.zone_sources[index] if index < len(self.zone_sources) else "polygon"
             leaf = parts[2] if len(parts) > 2 else "name"
+            if source == "use_office_zone":
+                return source
             if source == "polygon":
                 return {"name": "polygon_name", "kind": "polygon_kind"}.get(leaf, "polygon")
             if index in self.centred_on_home and leaf in ("lat", "lon"):
