@@ -93,6 +93,10 @@ class Config:
     #: slow network is in before the sweep looks.
     CHECKIN_GRACE_MINUTES = _int("CHECKIN_GRACE_MINUTES", 15)
     GEOFENCE_CONFIRM_FIXES = _int("GEOFENCE_CONFIRM_FIXES", 3)
+    #: Enrolment warns (the officer confirms) when a zone lies farther than this from the
+    #: office, or a home this far off would be near the office with latitude and longitude
+    #: swapped: a township's area is a few kilometres across, a county a few tens.
+    ENROL_OFFICE_RADIUS_KM = float(os.environ.get("ENROL_OFFICE_RADIUS_KM", 30))
     SIGNAL_LOST_HOURS = _int("SIGNAL_LOST_HOURS", 6)
     SWEEP_INTERVAL_SECONDS = _int("SWEEP_INTERVAL_SECONDS", 60)
     #: How many subjects' windows one transaction of the sweep judges.

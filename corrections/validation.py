@@ -10,7 +10,15 @@ from typing import Annotated, TypeVar
 
 from flask import request
 from flask_babel import gettext, lazy_gettext
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Tag, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Tag,
+    ValidationError,
+)
 from wtforms.validators import StopValidation
 
 from corrections import text as rules
@@ -58,17 +66,29 @@ def text(
     multiline: bool = False,
     strip: bool = True,
     digits: bool = False,
+    wanted: str | None = None,
 ):
     """A required text field under the text rule (corrections.text): control and direction
     characters refused, invisible ones taken off both ends (unless `strip` is False, as for a
     password), blank counts as missing. `digits`: full-width digits become 0-9, other scripts'
-    digits are refused. Length and `pattern` are checked on the cleaned text."""
+    digits are refused. Length and `pattern` are checked on the cleaned text. `wanted` (an N_
+    msgid such as "must be 4 to 8 digits") says what is wanted when the text does not fit the
+    length or the pattern, instead of "has the wrong format"."""
     rule = _text_rule(multiline=multiline, strip=strip, digits=digits, required=True)
-    return Annotated[
-        str,
-        Field(min_length=min_length, max_length=max_length, pattern=pattern),
-        BeforeValidator(rule),
-    ]
+    if wanted is None:
+        return Annotated[
+            str,
+            Field(min_length=min_length, max_length=max_length, pattern=pattern),
+            BeforeValidator(rule),
+        ]
+
+    def shape(value: str) -> str:
+        fits = min_length <= len(value) <= max_length
+        if not fits or (pattern is not None and re.search(pattern, value) is None):
+            raise ValueError(wanted)
+        return value
+
+    return Annotated[str, AfterValidator(shape), BeforeValidator(rule)]
 
 
 def _none_if_blank(value):

@@ -21,6 +21,8 @@ from corrections.subjects.models import Subject
 
 PASSWORD = "correct-horse-1"
 _phones = itertools.count(13900000001)
+#: Resident IDs are unique too: 4500, a running number, 1234 (masked: 4500**********1234).
+_id_numbers = itertools.count(1990010100)
 
 #: County seat of the fictional test county.
 SEAT = (24.70, 107.50)
@@ -43,9 +45,11 @@ SUBJECT_BODY = {
 
 
 def subject_body(**overrides) -> dict:
-    """A valid POST /subjects body with a fresh phone number; keys in `overrides` replace it."""
+    """A valid POST /subjects body with a fresh phone number and resident ID; keys in
+    `overrides` replace them."""
     body = copy.deepcopy(SUBJECT_BODY)
     body["phone"] = str(next(_phones))
+    body["id_number"] = f"4500{next(_id_numbers):010d}1234"
     body.update(overrides)
     return body
 

@@ -16,6 +16,8 @@ from corrections.demo.county import build_county
 from corrections.extensions import db
 from corrections.offices.models import Office
 from corrections.subjects.models import Subject
+from corrections.zones.rules import ZoneShape, distance_outside_m
+from corrections.zones.schemas import CircleZoneIn, PolygonZoneIn
 from tests.conftest import DEFAULT_NOW
 from tests.factories import bearer, phone_login
 
@@ -39,6 +41,22 @@ def test_demo_load_builds_a_living_county(app, client):
     with app.app_context():
         assert count(Office) == 14
         assert count(Subject) == 100
+        for office in db.session.scalars(select(Office)):
+            # Each office has a standard zone round its seat, valid as an enrolment's zone.
+            zone = office.standard_zone
+            shape_in = PolygonZoneIn if "polygon" in zone else CircleZoneIn
+            shape_in.from_plain({"kind": "allowed", **zone})
+            polygon = tuple(tuple(c) for c in zone["polygon"]) if "polygon" in zone else None
+            shape = ZoneShape(
+                None,
+                "allowed",
+                zone["name"],
+                zone.get("lat"),
+                zone.get("lon"),
+                zone.get("radius_m"),
+                polygon,
+            )
+            assert distance_outside_m(office.lat, office.lon, shape) == 0
         assert count(Checkin) > 300
         open_missed = count(Alert, Alert.kind == "missed_checkin", Alert.status == "open")
         assert open_missed >= 1

@@ -24,13 +24,13 @@ ID_NUMBER = "450000198807071234"
 
 @pytest.fixture
 def unknown_constraint(app):
-    """A unique index on the resident ID that the code knows nothing about: a second subject
-    with the same ID fails inside the request, as an IntegrityError nobody expects."""
+    """A unique index on the home that the code knows nothing about: a second subject at the
+    same home fails inside the request, as an IntegrityError nobody expects."""
     with app.app_context(), db.engine.begin() as conn:
-        conn.execute(sa.text("CREATE UNIQUE INDEX test_only_id_number ON subjects (id_number)"))
+        conn.execute(sa.text("CREATE UNIQUE INDEX test_only_home ON subjects (home_lat, home_lon)"))
     yield
     with app.app_context(), db.engine.begin() as conn:
-        conn.execute(sa.text("DROP INDEX test_only_id_number"))
+        conn.execute(sa.text("DROP INDEX test_only_home"))
 
 
 def test_the_engine_hides_parameters(app):
@@ -41,7 +41,7 @@ def test_the_engine_hides_parameters(app):
 def test_a_failed_write_logs_neither_its_parameters_nor_the_body(
     app, client, admin, unknown_constraint, caplog
 ):
-    first = subject_body(name="甲某", id_number=ID_NUMBER)
+    first = subject_body(name="甲某")
     assert client.post("/api/v1/subjects", json=first, headers=admin).status_code == 201
     second = subject_body(name="乙某某", id_number=ID_NUMBER, pin="97531")
     with caplog.at_level(logging.DEBUG):

@@ -146,7 +146,7 @@ def test_me_shows_the_profile_plan_zones_and_requests(client, world):
     assert square == {"id": square["id"], "kind": "exclusion", "name": "网吧"}
     assert body["checkin_requests"] == []
     text = me.get_data(as_text=True)
-    assert "450000199001011234" not in text and "pin" not in body
+    assert subject["id_number"] not in text and "pin" not in body
 
 
 def next_window(client, world, at, now: str, **overrides) -> dict | None:

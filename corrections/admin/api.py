@@ -25,6 +25,7 @@ from corrections.offices.models import Office
 from corrections.subjects import services as subjects
 from corrections.subjects.models import Subject
 from corrections.validation import Latitude, Longitude, Schema, parse_json, text
+from corrections.zones.schemas import ZoneIn
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1")
 
@@ -36,6 +37,24 @@ class OfficeIn(Schema):
     name: text(120)
     lat: Latitude
     lon: Longitude
+    #: The township's area ({kind: "allowed", name, lat, lon, radius_m} or with a polygon).
+    standard_zone: ZoneIn | None = None
+
+
+class StandardZoneIn(Schema):
+    """An office's standard zone, or null to clear it."""
+
+    zone: ZoneIn | None
+
+
+def _standard(zone, field: str) -> dict | None:
+    """The zone as stored: its shape and name; its kind is always "allowed"."""
+    if zone is None:
+        return None
+    if zone.kind != "allowed":
+        message = gettext("An office's standard area is an allowed area.")
+        raise validation_error({f"{field}.kind": message})
+    return zone.model_dump(exclude={"kind"}, mode="json")
 
 
 @bp.post("/offices")
@@ -43,16 +62,34 @@ class OfficeIn(Schema):
 def create_office():
     """Create an office (admin only)."""
     data = parse_json(OfficeIn)
+    zone = _standard(data.standard_zone, "standard_zone")
+    now = clock.now()
     try:
         office = services.create_office(
-            data.code, data.name, data.lat, data.lon, actor=request_actor(), now=clock.now()
+            data.code, data.name, data.lat, data.lon, actor=request_actor(), now=now
         )
     except services.OfficeExists:
         db.session.rollback()
         message = gettext("An office with this code already exists.")
         raise ApiError(409, "duplicate", message, {"code": message}) from None
+    if zone is not None:
+        services.set_standard_zone(office, zone, actor=request_actor(), now=now)
     db.session.commit()
     return jsonify(office.to_dict()), 201
+
+
+@bp.put("/offices/<code>/standard-zone")
+@api_roles("admin")
+def set_standard_zone(code: str):
+    """Set or clear an office's standard zone (admin only)."""
+    office = services.office_by_code(code[:32])
+    if office is None:
+        raise not_found()
+    data = parse_json(StandardZoneIn)
+    zone = _standard(data.zone, "zone")
+    services.set_standard_zone(office, zone, actor=request_actor(), now=clock.now())
+    db.session.commit()
+    return jsonify(office.to_dict())
 
 
 @bp.get("/offices")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from flask_babel import gettext
 
 from corrections import clock
@@ -60,11 +60,24 @@ def enrol():
             "reason": "outside_scope",
         }
         raise error from None
+    except services.AlreadyEnrolled as error:
+        db.session.rollback()
+        raise ApiError(
+            409,
+            "duplicate",
+            gettext("This person is already enrolled."),
+            {error.field: error.translated()},
+        ) from None
     except services.EnrolmentError as error:
         db.session.rollback()
         raise validation_error({error.field: error.translated()}) from None
+    warnings = services.warnings_for(
+        data, office_radius_km=current_app.config["ENROL_OFFICE_RADIUS_KM"]
+    )
     db.session.commit()
-    return jsonify(services.files_of([subject], clock.local_today(), now)[0]), 201
+    created = services.files_of([subject], clock.local_today(), now)[0]
+    created["warnings"] = [w.to_dict() for w in warnings]
+    return jsonify(created), 201
 
 
 @bp.get("/subjects")

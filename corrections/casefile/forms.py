@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from pydantic import ValidationError
 from wtforms import (
+    BooleanField,
     FieldList,
     Form,
     FormField,
@@ -26,6 +27,7 @@ from wtforms import (
 )
 from wtforms.widgets import DateInput, TimeInput
 
+from corrections import geo_china
 from corrections.casefile.schemas import SubjectIn
 from corrections.validation import field_errors, typed_number, typed_text
 
@@ -76,6 +78,14 @@ def _zone_kinds() -> list[SelectChoice]:
     ]
 
 
+def _coord_sources() -> list[SelectChoice]:
+    return [
+        SelectChoice("wgs84", _l("A phone's GPS or Tianditu (WGS-84)")),
+        SelectChoice("gcj02", _l("Amap or Tencent maps (GCJ-02)")),
+        SelectChoice("bd09", _l("Baidu maps (BD-09)")),
+    ]
+
+
 def _text(label, hint_type: str | None = None, required: bool = False, **kwargs) -> StringField:
     render_kw = {"autocomplete": "off"}
     if hint_type:
@@ -115,6 +125,14 @@ class EnrolForm(FlaskForm):
         _l("Supervision ends on"), validators=[Marked()], widget=DateInput()
     )
     id_number = _text(_l("Resident ID number (optional)"))
+    emergency_contact_name = _text(_l("Emergency contact's name (optional)"))
+    emergency_contact_phone = _text(_l("Emergency contact's phone (optional)"), "tel")
+    coord_source = SelectField(
+        _l("Where the coordinates come from"),
+        choices=_coord_sources,
+        default="wgs84",
+        validate_choice=False,
+    )
     home_lat = _text(_l("Home latitude"), "decimal", required=True)
     home_lon = _text(_l("Home longitude"), "decimal", required=True)
     every_days = _text(_l("Check in every how many days"), "numeric", required=True, default="1")
@@ -133,9 +151,15 @@ class EnrolForm(FlaskForm):
     )
     polygon_name = _text(_l("Name of the area"))
     polygon = TextAreaField(_l("Corners"), render_kw={"rows": 5, "autocomplete": "off"})
+    #: Adds the chosen office's standard zone (its township's area) as an allowed zone.
+    use_office_zone = BooleanField(_l("Use the office's standard area as an allowed area"))
+    #: Shown with the warnings (corrections.casefile.checks): ticked, they do not stop enrolment.
+    confirm_warnings = BooleanField(_l("I have checked, enrol anyway"))
 
     def __init__(self, *args, offices=(), **kwargs):
         super().__init__(*args, **kwargs)
+        #: The offices offered, by code (the standard zone comes from the chosen one).
+        self.offices = {o.code: o for o in offices}
         self.office_code.choices = [SelectChoice(o.code, o.name) for o in offices]
         if len(offices) > 1:
             self.office_code.choices.insert(0, SelectChoice("", gettext("— choose —")))
@@ -166,18 +190,38 @@ def read_enrolment(form: EnrolForm) -> Enrolment:
     return Enrolment(data=data)
 
 
+def warning_list(form: EnrolForm, warnings) -> list[tuple[str, str, str]]:
+    """(form field id, label, sentence) for each warning, for the banner above the form."""
+    builder = _Builder(form)
+    builder.body()
+    listed = []
+    for warning in warnings:
+        name = builder.field_for(warning.field)
+        target = _field_named(form, name)
+        if target is None:
+            listed.append(("", "", warning.message()))
+        else:
+            listed.append((target.id, _field_label(name, target), warning.message()))
+    return listed
+
+
+def _field_named(form: EnrolForm, name: str):
+    target = form
+    for part in name.split("-"):
+        target = target[int(part)] if part.isdigit() else getattr(target, part, None)
+        if target is None:
+            return None
+        if isinstance(target, FormField):
+            target = target.form
+    return target if hasattr(target, "errors") else None
+
+
 def put_errors(form: EnrolForm, errors: dict[str, str]) -> list[tuple[str, str, str]]:
     """Show each problem beside its field; returns (field id, label, message) for the summary."""
     summary = []
     for name, message in errors.items():
-        target = form
-        for part in name.split("-"):
-            target = target[int(part)] if part.isdigit() else getattr(target, part, None)
-            if target is None:
-                break
-            if isinstance(target, FormField):
-                target = target.form
-        if target is None or not hasattr(target, "errors"):
+        target = _field_named(form, name)
+        if target is None:
             summary.append(("", "", message))
             continue
         target.errors = [message]
@@ -221,6 +265,11 @@ class _Builder:
         self._put(body, "supervision_end", _date(f.supervision_end.data))
         id_number = _clean(f.id_number.data).replace(" ", "")
         self._put(body, "id_number", id_number or None)
+        contact: dict = {}
+        self._put(contact, "name", _clean(f.emergency_contact_name.data))
+        self._put(contact, "phone", _clean(f.emergency_contact_phone.data))
+        if contact:
+            body["emergency_contact"] = contact
         home: dict = {}
         self._put(home, "lat", _number(f.home_lat.data))
         self._put(home, "lon", _number(f.home_lon.data))
@@ -232,6 +281,9 @@ class _Builder:
         self._put(checkin, "video_every_days", _number(f.video_every_days.data))
         body["checkin"] = checkin
         body["zones"] = self._zones(home)
+        # Unknown values go to SubjectIn, which names them; the converted home and centres
+        # are what is stored.
+        body["coord_source"] = f.coord_source.data or "wgs84"
         return body
 
     @staticmethod
@@ -269,7 +321,33 @@ class _Builder:
         if polygon is not None:
             zones.append(polygon)
             self.zone_sources.append("polygon")
+        standard = self._office_zone()
+        if standard is not None:
+            zones.append(standard)
+            self.zone_sources.append("use_office_zone")
         return zones
+
+    def _office_zone(self) -> dict | None:
+        f = self.form
+        if not f.use_office_zone.data:
+            return None
+        office = f.offices.get(f.office_code.data or "")
+        if office is None:
+            return None  # no office chosen: office_code says so
+        if not office.standard_zone:
+            self.problem("use_office_zone", gettext("This office has no standard area yet."))
+            return None
+        # Stored in WGS-84, while SubjectIn turns the whole body from coord_source into WGS-84:
+        # given in that datum, it comes back where it was (to well under a metre).
+        source = f.coord_source.data or geo_china.WGS84
+        zone = {"kind": "allowed", **office.standard_zone}
+        if source in geo_china.SOURCES and "polygon" in zone:
+            zone["polygon"] = [
+                list(geo_china.from_wgs84(lat, lon, source)) for lat, lon in zone["polygon"]
+            ]
+        elif source in geo_china.SOURCES:
+            zone["lat"], zone["lon"] = geo_china.from_wgs84(zone["lat"], zone["lon"], source)
+        return zone
 
     def _polygon(self) -> dict | None:
         f = self.form
@@ -305,12 +383,16 @@ class _Builder:
             return {"lat": "home_lat", "lon": "home_lon"}.get(
                 parts[1] if len(parts) > 1 else "", "home_lat"
             )
+        if head == "emergency_contact":
+            return "emergency_contact_" + (parts[1] if len(parts) > 1 else "phone")
         if head == "checkin":
             return parts[1] if len(parts) > 1 else "every_days"
         if head == "zones" and len(parts) > 1 and parts[1].isdigit():
             index = int(parts[1])
             source = self.zone_sources[index] if index < len(self.zone_sources) else "polygon"
             leaf = parts[2] if len(parts) > 2 else "name"
+            if source == "use_office_zone":
+                return source
             if source == "polygon":
                 return {"name": "polygon_name", "kind": "polygon_kind"}.get(leaf, "polygon")
             if index in self.centred_on_home and leaf in ("lat", "lon"):

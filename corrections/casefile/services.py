@@ -9,6 +9,7 @@ from corrections.actors import Actor
 from corrections.audit.services import record as audit
 from corrections.auth.access import in_scope
 from corrections.auth.models import Officer
+from corrections.casefile.checks import EnrolmentWarning, enrolment_warnings
 from corrections.casefile.schemas import SubjectIn
 from corrections.checkin import plans
 from corrections.checkin.windows import day_number
@@ -19,6 +20,7 @@ from corrections.subjects.models import Subject
 from corrections.zones.services import add_zones, zones_of
 
 EnrolmentError = people.EnrolmentError
+AlreadyEnrolled = people.AlreadyEnrolled
 
 
 class EnrolmentForbidden(Exception):
@@ -52,6 +54,20 @@ def enrol(
     )
     add_zones(subject.id, data.zones)
     return subject
+
+
+def warnings_for(data: SubjectIn, *, office_radius_km: float) -> list[EnrolmentWarning]:
+    """What the officer should look at again before this enrolment goes ahead (none for an
+    unknown office: enrolling names that)."""
+    office = office_by_code(data.office_code)
+    if office is None:
+        return []
+    return enrolment_warnings(
+        (data.home.lat, data.home.lon),
+        data.zones,
+        (office.lat, office.lon),
+        radius_m=office_radius_km * 1000,
+    )
 
 
 def files_of(subjects: Sequence[Subject], today: dt.date, now: dt.datetime) -> list[dict]:

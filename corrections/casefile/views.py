@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -34,6 +34,7 @@ from corrections.casefile.forms import (
     put_errors,
     read_enrolment,
     term,
+    warning_list,
 )
 from corrections.checkin.services import next_window_for, read_checkins
 from corrections.checkin.settings import current as checkin_settings
@@ -206,10 +207,18 @@ def new():
     form = EnrolForm(offices=offices)
     if request.method == "GET":
         form.supervision_start.data = form.supervision_start.data or clock.local_today().isoformat()
-        return render_template("subjects/new.html", form=form, summary=[])
+        return render_template("subjects/new.html", form=form, summary=[], warnings=[])
     enrolment = read_enrolment(form)
     errors = dict(enrolment.errors)
     subject = None
+    if enrolment.data is not None and not form.confirm_warnings.data:
+        warnings = services.warnings_for(
+            enrolment.data, office_radius_km=current_app.config["ENROL_OFFICE_RADIUS_KM"]
+        )
+        if warnings:
+            # Nothing is wrong for the schema; the officer looks again and confirms.
+            listed = warning_list(form, warnings)
+            return render_template("subjects/new.html", form=form, summary=[], warnings=listed)
     if enrolment.data is not None:
         try:
             subject = services.enrol(
@@ -226,12 +235,14 @@ def new():
             db.session.rollback()
             errors[_form_field(error.field)] = error.translated()
         except IntegrityError:
-            # Someone registered the same phone a moment ago; the unique index decided.
+            # Someone registered the same phone or ID a moment ago; the unique index decided.
             db.session.rollback()
-            errors["phone"] = gettext("This phone number is already registered to a subject.")
+            errors["phone"] = gettext(
+                "This phone number or resident ID number is already registered to a subject."
+            )
     if subject is None:
         summary = put_errors(form, errors)
-        return render_template("subjects/new.html", form=form, summary=summary), 422
+        return render_template("subjects/new.html", form=form, summary=summary, warnings=[]), 422
     db.session.commit()
     flash(gettext("%(name)s is enrolled.", name=subject.name), "success")
     return redirect(url_for(".show", subject_id=subject.id))

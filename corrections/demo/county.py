@@ -227,6 +227,15 @@ def _behaviour(rng, *, has_exclusion: bool, every_days: int) -> str:
     return "steady"
 
 
+def standard_zone(code: str, name: str, lat: float, lon: float) -> dict:
+    """An office's standard zone: the seat's town polygon, elsewhere a 5 km circle round the
+    township's office (the offices stand 8-15 km apart)."""
+    township = name.removesuffix("司法所")
+    if code == data.SEAT_OFFICE:
+        return {"name": f"{township}城区", "polygon": _town_polygon(lat, lon)}
+    return {"name": f"{township}辖区", "lat": lat, "lon": lon, "radius_m": 5000}
+
+
 def _town_polygon(lat: float, lon: float) -> list[list[float]]:
     """An irregular hexagon about 5-6 km around the county seat."""
     corners = []

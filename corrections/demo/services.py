@@ -28,7 +28,13 @@ from corrections.checkin.models import Checkin
 from corrections.checkin.services import LocationReport, record_location_checkin
 from corrections.checkin.settings import CheckinSettings
 from corrections.demo import data
-from corrections.demo.county import DemoCounty, DemoSubject, PlannedCheckin, build_county
+from corrections.demo.county import (
+    DemoCounty,
+    DemoSubject,
+    PlannedCheckin,
+    build_county,
+    standard_zone,
+)
 from corrections.extensions import db
 from corrections.offices.models import Office
 from corrections.subjects.models import Subject
@@ -161,7 +167,13 @@ def _create_offices_and_accounts() -> dict[int, Officer]:
     Returns who works each office's alerts: its officer, else the county supervisor."""
     offices = []
     for code, name, lat, lon in data.OFFICES:
-        office = Office(code=code, name=name, lat=lat, lon=lon)
+        office = Office(
+            code=code,
+            name=name,
+            lat=lat,
+            lon=lon,
+            standard_zone=standard_zone(code, name, lat, lon),
+        )
         db.session.add(office)
         offices.append(office)
     db.session.flush()

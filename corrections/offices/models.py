@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import String
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from corrections import clock
@@ -25,6 +25,9 @@ class Office(db.Model):
     #: Where the office stands; the wall map places it here.
     lat: Mapped[float]
     lon: Mapped[float]
+    #: The township's own area, which most of its subjects may move in: a zone body without
+    #: its kind ({name, lat, lon, radius_m} or {name, polygon}), WGS-84; None until set.
+    standard_zone: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=clock.now)
 
     @property
@@ -40,4 +43,5 @@ class Office(db.Model):
             "name": self.name,
             "lat": self.lat,
             "lon": self.lon,
+            "standard_zone": self.standard_zone,
         }

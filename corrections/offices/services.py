@@ -46,3 +46,15 @@ def create_office(
         raise OfficeExists() from None
     audit("office.create", actor, now, detail={"office_id": office.id, "code": code})
     return office
+
+
+def set_standard_zone(office: Office, zone: dict | None, *, actor: Actor, now: dt.datetime) -> None:
+    """Set (or, with None, clear) the office's standard zone, a zone body without its kind
+    validated by the caller; audited."""
+    office.standard_zone = zone
+    audit(
+        "office.standard_zone",
+        actor,
+        now,
+        detail={"office_id": office.id, "code": office.code, "standard_zone": zone},
+    )

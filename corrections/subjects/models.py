@@ -43,8 +43,13 @@ class Subject(db.Model):
     #: from the first day up to the day before the last (see checkin.windows).
     supervision_start: Mapped[dt.date] = mapped_column(Date, index=True)
     supervision_end: Mapped[dt.date] = mapped_column(Date, index=True)
-    #: 18-character resident ID; never shown unmasked.
-    id_number: Mapped[str | None] = mapped_column(String(18))
+    #: 18-character resident ID; never shown unmasked. One person is enrolled once: unique
+    #: (a record without one is allowed many times over).
+    id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
+    #: Whom to call when the person cannot be reached (a relative, an employer), and their
+    #: number in E.164; both optional, a number may be given without a name.
+    emergency_contact_name: Mapped[str | None] = mapped_column(String(64))
+    emergency_contact_phone: Mapped[str | None] = mapped_column(String(20))
     home_lat: Mapped[float | None] = mapped_column(Float)
     home_lon: Mapped[float | None] = mapped_column(Float)
     #: The device of the last successful phone login (device_change compares against it).

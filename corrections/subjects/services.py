@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,10 +23,15 @@ from corrections.phones import normalize_phone
 from corrections.subjects.models import Subject
 
 PHONE_TAKEN = N_("this phone number is already registered to a subject")
+ID_NUMBER_TAKEN = N_("a subject with this resident ID number is already enrolled")
 
 
 class EnrolmentError(FieldProblem):
     """The enrolment cannot go ahead; `field` names what to fix."""
+
+
+class AlreadyEnrolled(EnrolmentError):
+    """The person is already enrolled: their resident ID is on another record (409)."""
 
 
 @dataclass(frozen=True)
@@ -42,13 +48,14 @@ class Person:
     id_number: str | None
     home_lat: float
     home_lon: float
+    emergency_contact_name: str | None = None
+    emergency_contact_phone: str | None = None
 
 
 def create_subject(person: Person, office: Office, *, actor: Actor, now: dt.datetime) -> Subject:
     """Enter the person record in the current transaction and audit it; EnrolmentError when the
-    phone number is taken."""
-    if _phone_taken(person.phone):
-        raise EnrolmentError("phone", PHONE_TAKEN)
+    phone number is taken, AlreadyEnrolled when the resident ID is."""
+    _refuse_taken(person)
     subject = Subject(
         name=person.name,
         phone=person.phone,
@@ -61,6 +68,8 @@ def create_subject(person: Person, office: Office, *, actor: Actor, now: dt.date
         id_number=person.id_number,
         home_lat=person.home_lat,
         home_lon=person.home_lon,
+        emergency_contact_name=person.emergency_contact_name,
+        emergency_contact_phone=person.emergency_contact_phone,
         created_at=now,
     )
     try:
@@ -68,16 +77,42 @@ def create_subject(person: Person, office: Office, *, actor: Actor, now: dt.date
             db.session.add(subject)
             db.session.flush()
     except IntegrityError:
-        # Another enrolment took the number between our check and our insert.
-        if _phone_taken(person.phone):
-            raise EnrolmentError("phone", PHONE_TAKEN) from None
+        # Another enrolment took the number or the ID between our check and our insert.
+        _refuse_taken(person)
         raise
     audit("subject.create", actor, now, subject_id=subject.id)
     return subject
 
 
-def _phone_taken(phone: str) -> bool:
-    return db.session.scalar(select(Subject.id).where(Subject.phone == phone)) is not None
+def _refuse_taken(person: Person) -> None:
+    if _taken(Subject.phone, person.phone):
+        raise EnrolmentError("phone", PHONE_TAKEN)
+    if person.id_number and _taken(Subject.id_number, person.id_number):
+        raise AlreadyEnrolled("id_number", ID_NUMBER_TAKEN)
+
+
+def _taken(column, value: str) -> bool:
+    return db.session.scalar(select(Subject.id).where(column == value)) is not None
+
+
+#: A search that looks like (part of) a phone number: digits and the separators people type.
+_PHONE_LIKE = re.compile(r"[+(]?[0-9][0-9 ()\-.]*")
+
+
+def _phone_matches(text: str) -> list:
+    """Conditions that find a registered number however it was typed: 139 0000 0001,
+    139-0000-0001, +86 139..., 0086139..., 86139..., or a run of its digits."""
+    if not _PHONE_LIKE.fullmatch(text):
+        return []
+    digits = re.sub(r"[^0-9]", "", text)
+    if digits.startswith("00"):
+        # 00 is the international prefix dialled from China; the stored form has +.
+        digits = digits[2:]
+    conditions = [Subject.phone.contains(digits, autoescape=True)] if len(digits) >= 3 else []
+    whole = normalize_phone(text, strict=True)
+    if whole is not None:
+        conditions.append(Subject.phone == whole)
+    return conditions
 
 
 def subjects_query(
@@ -107,6 +142,7 @@ def subjects_query(
             or_(
                 Subject.name.contains(text, autoescape=True),
                 Subject.phone.contains(text, autoescape=True),
+                *_phone_matches(text),
             )
         )
     return query
@@ -127,6 +163,12 @@ def person_to_dict(subject: Subject, today: dt.date) -> dict:
         "id_number": mask_id_number(subject.id_number),
         "home": {"lat": subject.home_lat, "lon": subject.home_lon}
         if subject.home_lat is not None
+        else None,
+        "emergency_contact": {
+            "name": subject.emergency_contact_name,
+            "phone": subject.emergency_contact_phone,
+        }
+        if subject.emergency_contact_phone
         else None,
         "device_bound": subject.device_id is not None,
     }
