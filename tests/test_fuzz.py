@@ -148,6 +148,11 @@ def office_body(env):
     return {"code": f"F{_n()}", "name": "新设司法所", "lat": 24.5, "lon": 107.1}
 
 
+def standard_zone_body(env):
+    return {"zone": {"kind": "allowed", "name": "辖区", "lat": SEAT[0], "lon": SEAT[1],
+                     "radius_m": 5000}}  # fmt: skip
+
+
 def enrol_body(env):
     polygon = [[24.6, 107.4], [24.8, 107.6], [24.6, 107.6]]
     zones = [
@@ -286,6 +291,9 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("auth_api.create_officer", "POST"): Recipe("/api/v1/officers", "token", officer_body),
     ("admin_api.create_office", "POST"): Recipe("/api/v1/offices", "token", office_body),
     ("admin_api.list_offices", "GET"): Recipe("/api/v1/offices", "token"),
+    ("admin_api.set_standard_zone", "PUT"): Recipe(
+        "/api/v1/offices/T01/standard-zone", "token", standard_zone_body
+    ),
     ("subjects_api.enrol", "POST"): Recipe("/api/v1/subjects", "token", enrol_body),
     ("subjects_api.list_subjects", "GET"): Recipe("/api/v1/subjects", "token", args=SUBJECT_ARGS),
     ("subjects_api.show", "GET"): Recipe("/api/v1/subjects/{subject}", "token"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, jsonify
 from flask_babel import gettext
 from sqlalchemy import select
@@ -30,10 +32,15 @@ from corrections.zones.schemas import ZoneIn
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1")
 
 
+#: What an office code may be made of.
+OFFICE_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
+OFFICE_CODE = re.compile(OFFICE_PATTERN)
+
+
 class OfficeIn(Schema):
     """A new office."""
 
-    code: text(32, pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    code: text(32, pattern=OFFICE_PATTERN)
     name: text(120)
     lat: Latitude
     lon: Longitude
@@ -82,7 +89,10 @@ def create_office():
 @api_roles("admin")
 def set_standard_zone(code: str):
     """Set or clear an office's standard zone (admin only)."""
-    office = services.office_by_code(code[:32])
+    if OFFICE_CODE.fullmatch(code) is None:
+        # Not a code at all (control characters, spaces): named, and kept out of the audit log.
+        raise validation_error({"code": gettext("Not an office code.")})
+    office = services.office_by_code(code)
     if office is None:
         raise not_found()
     data = parse_json(StandardZoneIn)
