@@ -98,6 +98,15 @@ class Config:
     #: swapped: a township's area is a few kilometres across, a county a few tens.
     ENROL_OFFICE_RADIUS_KM = float(os.environ.get("ENROL_OFFICE_RADIUS_KM", 30))
     SIGNAL_LOST_HOURS = _int("SIGNAL_LOST_HOURS", 6)
+    #: An intranet map tile service, as a Leaflet URL template ({z}/{x}/{y}, {s} for the
+    #: subdomains); empty draws maps on a plain background with office and zone names
+    #: (docs/maps.md: 天地图, a local tile server). MAP_LABEL_TILE_URL is an optional second
+    #: layer of labels drawn over the first (天地图 serves its place names apart).
+    MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
+    MAP_LABEL_TILE_URL = os.environ.get("MAP_LABEL_TILE_URL", "")
+    MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
+    MAP_TILE_SUBDOMAINS = os.environ.get("MAP_TILE_SUBDOMAINS", "abc")
+    MAP_TILE_MAX_ZOOM = _int("MAP_TILE_MAX_ZOOM", 18)
     SWEEP_INTERVAL_SECONDS = _int("SWEEP_INTERVAL_SECONDS", 60)
     #: How many subjects' windows one transaction of the sweep judges.
     SWEEP_BATCH_SIZE = _int("SWEEP_BATCH_SIZE", 50_000)

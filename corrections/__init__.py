@@ -136,9 +136,10 @@ def register_errorhandlers(app: Flask) -> None:
     audit_refusals(app)
 
 
-#: No inline script anywhere; pages may not be framed by other sites.
+#: No inline script anywhere; pages may not be framed by other sites. Images may also come from
+#: the configured map tile service (MAP_TILE_URL), and from nowhere else.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:{tiles}; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
@@ -147,9 +148,13 @@ CONTENT_SECURITY_POLICY = (
 def register_security_headers(app: Flask) -> None:
     """CSP, nosniff and friends on every response; no-store wherever personal data may be."""
 
+    from corrections.maps import tile_hosts
+
+    policy = CONTENT_SECURITY_POLICY.format(tiles="".join(f" {h}" for h in tile_hosts(app.config)))
+
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Content-Security-Policy", policy)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -117,4 +117,47 @@ def live_server(app):
     server.server_close()
 
 
+@pytest.fixture(scope="session")
+def chromium_browser():
+    """One headless Chromium for the run (Debian's, at /usr/bin/chromium); each test opens its
+    own context."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            headless=True,
+        )
+        yield browser
+        browser.close()
+
+
+def refusal(message) -> bool:
+    """A console error, other than the browser noting a refused form's 422 status."""
+    return message.type == "error" and "status of 422" not in message.text
+
+
+@pytest.fixture
+def open_page(chromium_browser):
+    """Opens a page of the given size that records console errors and the requests it sends."""
+    contexts = []
+
+    def open_(width: int, height: int):
+        context = chromium_browser.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.errors = []
+        page.requests = []
+        page.on("console", lambda m: page.errors.append(m.text) if refusal(m) else None)
+        page.on("pageerror", lambda e: page.errors.append(str(e)))
+        page.on("request", lambda r: page.requests.append((r.method, r.url)))
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
 from tests.factories import *  # noqa: E402,F403 - fixtures built on the ones above

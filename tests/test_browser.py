@@ -25,24 +25,17 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def chromium():
+def chromium(chromium_browser):
     """A headless Chromium page that fails the test on any console error (a CSP violation
     from an inline script or style shows up there)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            headless=True,
-        )
-        page = browser.new_page()
-        page.set_default_timeout(15_000)
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        yield page, errors
-        browser.close()
+    context = chromium_browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    yield page, errors
+    context.close()
 
 
 def test_officer_signs_in_takes_and_resolves_an_alert(app, world, live_server, chromium):

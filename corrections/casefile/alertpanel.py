@@ -1,6 +1,7 @@
-"""The subject as an alert's page shows them: who the person is, how to reach them, and where and
-when they last checked in. Drawn here, above the queue, because the queue knows no feature: the
-composition root hands `subject_panel` to `catalogue.register_concern`."""
+"""The subject as an alert's page shows them: who the person is, how to reach them, where and
+when they last checked in, and a map of where it happened. Drawn here, above the queue, because
+the queue knows no feature: the composition root hands `subject_panel` to
+`catalogue.register_concern`."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from corrections import clock
 from corrections.actors import Actor
 from corrections.alerts.catalogue import ConcernPanel
 from corrections.audit.services import record as audit
+from corrections.casefile.mapping import alert_map
 from corrections.checkin.services import checkins_of
 from corrections.extensions import db
 from corrections.subjects.models import Subject
 from corrections.zones.rules import geodesic_m
+from corrections.zones.services import zones_of
 
 TEMPLATE = "subjects/_alert_panel.html"
 
@@ -40,6 +43,7 @@ def subject_panel(alert, actor: Actor, at: dt.datetime) -> ConcernPanel | None:
             "status": subject.status_on(clock.local_today()),
             "last_checkin": last,
             "last_from_home_m": _from_home_m(subject, last),
+            "map": alert_map(alert, subject, zones_of([subject.id]).get(subject.id, []), last),
         },
     )
 

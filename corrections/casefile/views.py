@@ -26,7 +26,7 @@ from corrections.auth.access import (
     record_in_scope,
 )
 from corrections.auth.views import page_roles
-from corrections.casefile import services, svgmap
+from corrections.casefile import mapping, services
 from corrections.casefile.forms import (
     CATEGORY_TERMS,
     LEVEL_TERMS,
@@ -164,39 +164,10 @@ def show(subject_id: int):
         open_alerts=list(zip(open_alerts, alerts.present(open_alerts), strict=True)),
         next_window=window,
         window_open=window is not None and window.start <= now,
-        map_svg=_map(subject, zones, checkins),
+        map_data=mapping.subject_map(subject, zones, checkins[:MAP_POINTS]),
         statuses=subject_status_labels(),
         checkin_kinds=checkin_kind_labels(),
     )
-
-
-def _map(subject: Subject, subject_zones, checkins) -> object:
-    zone = clock.local_zone()
-    home = (subject.home_lat, subject.home_lon) if subject.home_lat is not None else None
-    zones = [
-        svgmap.MapZone(
-            kind=z.kind, name=z.name, lat=z.lat, lon=z.lon, radius_m=z.radius_m, polygon=z.polygon
-        )
-        for z in subject_zones
-    ]
-    statuses = {"accepted": gettext("accepted"), "flagged": gettext("flagged")}
-    points = [
-        svgmap.MapPoint(
-            lat=c.lat,
-            lon=c.lon,
-            status=c.status,
-            label=f"{c.recorded_at.astimezone(zone):%Y-%m-%d %H:%M} · {statuses[c.status]}",
-        )
-        for c in checkins
-        if c.lat is not None and c.lon is not None
-    ][:MAP_POINTS]
-    labels = svgmap.MapLabels(
-        title=gettext("Map of the zones, the home and the latest check-ins"),
-        home=gettext("Home"),
-        latest=gettext("Latest"),
-        north=gettext("N"),
-    )
-    return svgmap.render(home, zones, points, labels)
 
 
 @bp.route("/subjects/new", methods=["GET", "POST"])
@@ -207,7 +178,7 @@ def new():
     form = EnrolForm(offices=offices)
     if request.method == "GET":
         form.supervision_start.data = form.supervision_start.data or clock.local_today().isoformat()
-        return render_template("subjects/new.html", form=form, summary=[], warnings=[])
+        return _enrol_page(form, offices)
     enrolment = read_enrolment(form)
     errors = dict(enrolment.errors)
     subject = None
@@ -218,7 +189,7 @@ def new():
         if warnings:
             # Nothing is wrong for the schema; the officer looks again and confirms.
             listed = warning_list(form, warnings)
-            return render_template("subjects/new.html", form=form, summary=[], warnings=listed)
+            return _enrol_page(form, offices, warnings=listed)
     if enrolment.data is not None:
         try:
             subject = services.enrol(
@@ -242,10 +213,21 @@ def new():
             )
     if subject is None:
         summary = put_errors(form, errors)
-        return render_template("subjects/new.html", form=form, summary=summary, warnings=[]), 422
+        return _enrol_page(form, offices, summary=summary), 422
     db.session.commit()
     flash(gettext("%(name)s is enrolled.", name=subject.name), "success")
     return redirect(url_for(".show", subject_id=subject.id))
+
+
+def _enrol_page(form: EnrolForm, offices, *, summary=(), warnings=()) -> str:
+    return render_template(
+        "subjects/new.html",
+        form=form,
+        summary=list(summary),
+        warnings=list(warnings),
+        map_data=mapping.enrol_map(offices),
+        map_edit=mapping.enrol_editor(form),
+    )
 
 
 def _form_field(service_field: str) -> str:

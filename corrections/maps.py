@@ -1,0 +1,160 @@
+"""The one map component: what a page hands to `static/map.js`, and the tile service settings.
+
+A page builds a `MapData` (zones, home, check-ins, offices), already in the reader's language,
+and renders it with the `map_view` macro (`templates/_map.html`); map.js draws it with the
+vendored Leaflet. Every text a mark shows is written here on the server, so the script holds no
+words of its own and the data is read as text, never as markup.
+
+Coordinates are WGS-84 throughout. With no tile service configured the map draws on a plain
+background, labelled with office and zone names; `MAP_TILE_URL` points it at an intranet tile
+service (docs/maps.md), and the page's CSP admits that service's hosts for images only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from flask import current_app
+
+#: Point statuses as check-ins carry them; anything else is drawn as accepted.
+FLAGGED = "flagged"
+
+
+def tile_settings(config) -> dict | None:
+    """The configured tile layers for map.js, or None for the plain background."""
+    url = config.get("MAP_TILE_URL") or ""
+    if not url:
+        return None
+    return {
+        "url": url,
+        "labels_url": config.get("MAP_LABEL_TILE_URL") or "",
+        "attribution": config.get("MAP_TILE_ATTRIBUTION") or "",
+        "subdomains": config.get("MAP_TILE_SUBDOMAINS") or "abc",
+        "max_zoom": int(config.get("MAP_TILE_MAX_ZOOM") or 18),
+    }
+
+
+def tile_hosts(config) -> list[str]:
+    """The origins the tile layers load from, for the CSP's img-src ({s} spelled out)."""
+    tiles = tile_settings(config)
+    if tiles is None:
+        return []
+    hosts: list[str] = []
+    for url in (tiles["url"], tiles["labels_url"]):
+        if not url:
+            continue
+        parts = urlsplit(url.split("?", 1)[0])
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            continue
+        names = [parts.netloc]
+        if "{s}" in parts.netloc:
+            names = [parts.netloc.replace("{s}", s) for s in tiles["subdomains"]]
+        for name in names:
+            origin = f"{parts.scheme}://{name}"
+            if origin not in hosts:
+                hosts.append(origin)
+    return hosts
+
+
+@dataclass
+class MapData:
+    """Everything one map shows. Longitudes are kept within half a turn of the first one
+    added, so a county astride the antimeridian is drawn whole rather than split in two."""
+
+    zones: list[dict] = field(default_factory=list)
+    points: list[dict] = field(default_factory=list)
+    offices: list[dict] = field(default_factory=list)
+    home: dict | None = None
+    _lon0: float | None = None
+
+    def _lon(self, lon: float) -> float:
+        if self._lon0 is None:
+            self._lon0 = lon
+        return self._lon0 + (lon - self._lon0 + 180.0) % 360.0 - 180.0
+
+    def add_home(self, lat: float | None, lon: float | None, title: str) -> None:
+        """The subject's home; nothing when it has no position."""
+        if lat is not None and lon is not None:
+            self.home = {"lat": lat, "lon": self._lon(lon), "title": title}
+
+    def add_zone(
+        self,
+        *,
+        kind: str,
+        name: str,
+        lat: float | None = None,
+        lon: float | None = None,
+        radius_m: float | None = None,
+        polygon: Sequence[Sequence[float]] | None = None,
+        broken: bool = False,
+    ) -> None:
+        """An allowed or exclusion zone: a circle or a polygon of (lat, lon) corners; `broken`
+        marks the zone an alert is about."""
+        zone: dict = {"kind": kind, "name": name, "broken": broken}
+        if polygon:
+            zone["polygon"] = [[c[0], self._lon(c[1])] for c in polygon]
+        elif lat is not None and lon is not None and radius_m:
+            zone.update(lat=lat, lon=self._lon(lon), radius_m=radius_m)
+        else:
+            return
+        self.zones.append(zone)
+
+    def add_point(
+        self,
+        lat: float | None,
+        lon: float | None,
+        *,
+        status: str,
+        lines: Iterable[str],
+        accuracy_m: float | None = None,
+        focus: bool = False,
+    ) -> None:
+        """A position (a check-in or an alert's fix); `lines` are what a tap on it shows,
+        `focus` marks the one the page is about (drawn above everything else)."""
+        if lat is None or lon is None:
+            return
+        self.points.append(
+            {
+                "lat": lat,
+                "lon": self._lon(lon),
+                "status": FLAGGED if status == FLAGGED else "accepted",
+                "accuracy_m": accuracy_m,
+                "focus": focus,
+                "lines": [line for line in lines if line],
+            }
+        )
+
+    def add_office(
+        self,
+        name: str,
+        lat: float,
+        lon: float,
+        *,
+        lines: Iterable[str] = (),
+        code: str | None = None,
+        zone: dict | None = None,
+    ) -> None:
+        """A judicial office, labelled with its name; `code` and its standard `zone` serve the
+        enrolment form (the office chosen, its area offered in one click)."""
+        office = {"name": name, "lat": lat, "lon": self._lon(lon), "lines": [x for x in lines if x]}
+        if code is not None:
+            office["code"] = code
+        if zone:
+            office["zone"] = zone
+        self.offices.append(office)
+
+    def is_empty(self) -> bool:
+        """True when there is nothing to draw."""
+        return not (self.zones or self.points or self.offices or self.home)
+
+    def as_dict(self) -> dict:
+        """The JSON map.js reads."""
+        return {
+            "zones": self.zones,
+            "points": self.points,
+            "offices": self.offices,
+            "home": self.home,
+            "tiles": tile_settings(current_app.config),
+        }
