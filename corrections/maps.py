@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import gettext
 
 #: Point statuses as check-ins carry them; anything else is drawn as accepted.
 FLAGGED = "flagged"
@@ -157,4 +158,6 @@ class MapData:
             "offices": self.offices,
             "home": self.home,
             "tiles": tile_settings(current_app.config),
+            # The scale bar's units, as the distances elsewhere are written (米, 公里).
+            "units": {"m": gettext("%(m)s m"), "km": gettext("%(km)s km")},
         }

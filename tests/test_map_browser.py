@@ -1,9 +1,11 @@
 """The map component in a real browser (headless Chromium) at 1366×768 and 768×1024: the flagged
 fix of a geofence alert is on top where it is drawn (nothing, not a label nor the scale bar, is
 over it), a tap on it shows its time and accuracy, a home and a circle drawn on the enrolment
-map are stored where they were drawn, and no map asks anything of another origin.
+map are stored where they were drawn (and an area drawn corner by corner), the home can be placed
+where the tablet stands, and no map asks anything of another origin.
 
-With SCREENSHOTS=<folder> set, the tests also leave the pictures docs/screenshots holds."""
+With SCREENSHOTS=<folder> set, the tests also leave their pictures there (English; the Chinese
+ones in docs/screenshots come from tools/screenshots.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from geopy.distance import geodesic
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from corrections import clock
@@ -24,7 +27,7 @@ from corrections.checkin.services import LocationReport
 from corrections.extensions import db
 from corrections.subjects.models import Subject
 from corrections.zones.models import Zone
-from tests.factories import SEAT, record_checkin
+from tests.factories import PASSWORD, SEAT, record_checkin
 from tests.test_alert_page import take
 from tests.test_browser import CHROMIUM
 from tests.test_forms_browser import SIZES, sign_in
@@ -184,6 +187,18 @@ def on_map(page, map_id: str, *fractions: tuple[float, float]) -> list[tuple[flo
     return [(p, tuple(w)) for p, w in zip(points, where, strict=True)]
 
 
+def enrol(page, name: str, phone: str) -> None:
+    """Fill in the rest of the form as an officer would, press Enrol, land on the new page."""
+    page.get_by_label("Full name").fill(name)
+    page.get_by_label("Mobile phone number").fill(phone)
+    page.get_by_label("PIN for the phone app (4 to 8 digits)").fill("2468")
+    page.get_by_label("Category").select_option("probation")
+    page.get_by_label("Supervision level").select_option("normal")
+    page.get_by_label("Supervision ends on").fill("2027-11-30")
+    page.get_by_role("button", name="Enrol", exact=True).click()
+    page.wait_for_url(re.compile(r".*/subjects/\d+$"))
+
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_a_home_and_a_circle_drawn_on_the_enrolment_map_are_stored_where_drawn(
     live_server, open_page, app, world, size
@@ -209,14 +224,7 @@ def test_a_home_and_a_circle_drawn_on_the_enrolment_map_are_stored_where_drawn(
     assert page.locator("#zones-0-name").input_value() == "Area 1"
     shoot(page, f"enrol-{size[0]}")
 
-    page.get_by_label("Full name").fill("画图测试")
-    page.get_by_label("Mobile phone number").fill("13912345678")
-    page.get_by_label("PIN for the phone app (4 to 8 digits)").fill("2468")
-    page.get_by_label("Category").select_option("probation")
-    page.get_by_label("Supervision level").select_option("normal")
-    page.get_by_label("Supervision ends on").fill("2027-11-30")
-    page.get_by_role("button", name="Enrol", exact=True).click()
-    page.wait_for_url(re.compile(r".*/subjects/\d+$"))
+    enrol(page, "画图测试", "13912345678")
     with app.app_context():
         subject = db.session.scalars(select(Subject).where(Subject.name == "画图测试")).one()
         zone = db.session.scalars(select(Zone).where(Zone.subject_id == subject.id)).one()
@@ -229,4 +237,62 @@ def test_a_home_and_a_circle_drawn_on_the_enrolment_map_are_stored_where_drawn(
     assert math.isclose(radius, drawn_radius, abs_tol=2 + drawn_radius * 0.01)
     assert zone.kind == "allowed" and zone.name == "Area 1"
     assert foreign(page, live_server) == []
+    assert page.errors == []
+
+
+def test_at_a_home_visit_the_home_is_placed_where_the_tablet_is_and_the_scale_reads_in_chinese(
+    live_server, chromium_browser, app, world
+):
+    world.officer("li", office_code="T01")
+    visit = (SEAT[0] + 0.004, SEAT[1] - 0.003)
+    context = chromium_browser.new_context(
+        viewport={"width": 768, "height": 1024},
+        geolocation={"latitude": visit[0], "longitude": visit[1], "accuracy": 12},
+        permissions=["geolocation"],
+    )
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(f"{live_server}/login?next=/subjects/new")  # Chinese, the default
+        page.fill("#username", "li")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        ready(page, "enrol-map")
+        page.locator("[data-map-tool=here]").click()
+        expect(page.locator("#home_lat")).not_to_have_value("")
+        lat = float(page.locator("#home_lat").input_value())
+        lon = float(page.locator("#home_lon").input_value())
+        assert geodesic((lat, lon), visit).meters < 1
+        assert "12 米" in page.locator("#map-status").inner_text()
+        scale = page.locator("#enrol-map .leaflet-control-scale-line").inner_text()
+        assert re.fullmatch(r"\d+ (米|公里)", scale), scale
+    finally:
+        context.close()
+
+
+def test_an_area_drawn_corner_by_corner_is_stored_with_the_corners_drawn(
+    live_server, open_page, app, world
+):
+    world.officer("li", office_code="T01")
+    page = open_page(1366, 768)
+    sign_in(page, live_server, "/subjects/new")
+    ready(page, "enrol-map").scroll_into_view_if_needed()
+    page.locator("[data-map-tool=home]").click()
+    [(home_at, _)] = on_map(page, "enrol-map", (0.63, 0.5))
+    page.mouse.click(*home_at)
+    page.locator("[data-map-tool=polygon]").click()
+    corners = on_map(page, "enrol-map", (0.56, 0.38), (0.72, 0.38), (0.72, 0.62), (0.56, 0.62))
+    for at, _ in corners:
+        page.mouse.click(*at)
+    page.mouse.click(*corners[0][0])  # the first corner again closes the area
+    expect(page.locator("#polygon")).not_to_have_value("")
+    assert page.locator("#polygon_name").input_value() == "Area by corners"
+    enrol(page, "多边形测试", "13912345679")
+    with app.app_context():
+        subject = db.session.scalars(select(Subject).where(Subject.name == "多边形测试")).one()
+        zone = db.session.scalars(select(Zone).where(Zone.subject_id == subject.id)).one()
+        stored = [tuple(c) for c in zone.polygon]
+    assert len(stored) == 4
+    for corner, (_, drawn) in zip(stored, corners, strict=True):
+        assert geodesic(corner, drawn).meters < 1
     assert page.errors == []

@@ -236,6 +236,14 @@ def enrol_editor(form) -> dict:
             ),
             "polygon_done": gettext("The area is drawn. Drag a corner to change it."),
             "polygon_name": gettext("Area by corners"),
+            "here_wait": gettext("Finding where this device is…"),
+            "here_done": gettext(
+                "The home is placed where this device is (accurate to about %(m)s m). "
+                "Drag it if it is off."
+            ),
+            "here_failed": gettext(
+                "This device could not tell where it is. Place the home on the map instead."
+            ),
             "remove": gettext("Click or tap the shape to remove."),
             "removed": gettext("Removed."),
             "source_changed": gettext(

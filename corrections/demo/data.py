@@ -77,18 +77,18 @@ EXCLUSION_ZONE_NAMES = (
 #: Notes officers leave when resolving an alert, by kind.
 RESOLVE_NOTES = {
     "missed_checkin": (
-        "电话联系本人,称手机没电未能签到,已补报并进行教育。",
-        "本人当日在田里干活忘记签到,已口头警示。",
-        "入户走访核实本人在家,已督促按时签到。",
+        "电话联系本人，称手机没电未能签到，已补报并进行教育。",
+        "本人当日在田里干活忘记签到，已口头警示。",
+        "入户走访核实本人在家，已督促按时签到。",
     ),
     "geofence_exit": (
-        "电话核实:本人到县城医院看病,已当日返回,提醒外出须先请假。",
-        "本人赶集后已返回,进行谈话教育。",
+        "电话核实：本人到县城医院看病，已当日返回，提醒外出须先请假。",
+        "本人赶集后已返回，进行谈话教育。",
     ),
-    "exclusion_zone": ("本人称路过,已谈话教育并重申禁止令内容。",),
+    "exclusion_zone": ("本人称路过，已谈话教育并重申禁止令内容。",),
 }
 #: Reasons officers give when dismissing an alert as a false positive, by kind.
 DISMISS_REASONS = {
-    "geofence_exit": ("定位漂移:当时本人在家,有村干部证明。",),
-    "exclusion_zone": ("定位误差:本人在相邻道路上,未进入禁止区域。",),
+    "geofence_exit": ("定位漂移：当时本人在家，有村干部证明。",),
+    "exclusion_zone": ("定位误差：本人在相邻道路上，未进入禁止区域。",),
 }

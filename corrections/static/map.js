@@ -173,6 +173,21 @@
     if (settings.labels_url) L.tileLayer(settings.labels_url, options).addTo(map);
   }
 
+  /* Leaflet's scale bar, in the page's words for metres and kilometres (米, 公里). */
+  function scaleBar(units) {
+    var bar = L.control.scale({ imperial: false, position: "bottomleft" });
+    if (units) {
+      bar._updateMetric = function (maxMeters) {
+        var meters = this._getRoundNum(maxMeters);
+        var text = meters < 1000
+          ? units.m.replace("%(m)s", meters)
+          : units.km.replace("%(km)s", meters / 1000);
+        this._updateScale(this._mScale, text, meters / maxMeters);
+      };
+    }
+    return bar;
+  }
+
   function createMap(el, data) {
     var map = L.map(el, {
       attributionControl: !!data.tiles,
@@ -185,7 +200,7 @@
       map.createPane(name).style.zIndex = PANES[name];
     });
     if (map.attributionControl) map.attributionControl.setPrefix("Leaflet");
-    L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
+    scaleBar(data.units).addTo(map);
     map.on("click focus", function () {
       map.scrollWheelZoom.enable();
     });
@@ -294,10 +309,34 @@
     } else if (name === "polygon") {
       pm.enableDraw("Polygon");
       this.say(this.spec.messages.polygon);
+    } else if (name === "here") {
+      this.here();
     } else if (name === "remove") {
       pm.enableGlobalRemovalMode();
       this.say(this.spec.messages.remove);
     }
+  };
+
+  /* At a home visit with a tablet: the home is where the officer stands. Browsers give the
+   * position only to pages served over HTTPS (or from this machine). */
+  Editor.prototype.here = function () {
+    var editor = this;
+    var messages = this.spec.messages;
+    if (!navigator.geolocation) return this.say(messages.here_failed);
+    this.say(messages.here_wait);
+    navigator.geolocation.getCurrentPosition(
+      function (position) {
+        var at = [position.coords.latitude, position.coords.longitude];
+        editor.keep("home", L.marker(at, { icon: icons().home }));
+        editor.write("home");
+        editor.map.setView(at, Math.max(editor.map.getZoom(), 16));
+        editor.say(messages.here_done.replace("%(m)s", Math.round(position.coords.accuracy)));
+      },
+      function () {
+        editor.say(messages.here_failed);
+      },
+      { enableHighAccuracy: true, timeout: 20000, maximumAge: 0 }
+    );
   };
 
   Editor.prototype.bindFields = function () {
