@@ -504,6 +504,10 @@ def test_subject_page_shows_person_masked_id_plan_map_and_newest_checkin_first(
     assert [p["status"] for p in drawn["points"]] == ["accepted", "flagged"]  # newest on top
     assert drawn["points"][1]["lines"][:2] == ["2026-11-28 09:40", "Flagged: Left the allowed zone"]
     assert drawn["home"]["lat"] == pytest.approx(SEAT[0])
+    # Where, as a person says it: no bare coordinates in the zone list or the timeline.
+    assert "Circle round the home, radius 5.0 km" in page
+    assert "33.2 km from home (accurate to 20 m)" in page and ">0 m from home" in page
+    assert "24.70000" not in page and "107.50000" not in page
     timeline = page[page.index("Check-ins, newest first") :]
     assert timeline.index("2026-11-28 09:40") < timeline.index("2026-11-28 09:10")
     assert "Left the allowed zone" in page  # its open alert

@@ -11,11 +11,10 @@ from corrections import clock
 from corrections.actors import Actor
 from corrections.alerts.catalogue import ConcernPanel
 from corrections.audit.services import record as audit
-from corrections.casefile.mapping import alert_map
+from corrections.casefile.mapping import alert_map, from_home
 from corrections.checkin.services import checkins_of
 from corrections.extensions import db
 from corrections.subjects.models import Subject
-from corrections.zones.rules import geodesic_m
 from corrections.zones.services import zones_of
 
 TEMPLATE = "subjects/_alert_panel.html"
@@ -42,13 +41,7 @@ def subject_panel(alert, actor: Actor, at: dt.datetime) -> ConcernPanel | None:
             "subject": subject,
             "status": subject.status_on(clock.local_today()),
             "last_checkin": last,
-            "last_from_home_m": _from_home_m(subject, last),
+            "last_from_home_m": from_home(subject, [last]).get(last.id) if last else None,
             "map": alert_map(alert, subject, zones_of([subject.id]).get(subject.id, []), last),
         },
     )
-
-
-def _from_home_m(subject: Subject, checkin) -> float | None:
-    if checkin is None or checkin.lat is None or subject.home_lat is None:
-        return None
-    return geodesic_m((checkin.lat, checkin.lon), (subject.home_lat, subject.home_lon))

@@ -73,6 +73,14 @@ def _add_zones(data: MapData, zones: Iterable, broken: set | None = None) -> Non
         )
 
 
+def from_home(subject, checkins: Sequence) -> dict[int, float]:
+    """Metres from the home to each check-in that has a position: how a timeline says where."""
+    if subject.home_lat is None:
+        return {}
+    home = (subject.home_lat, subject.home_lon)
+    return {c.id: geodesic_m(home, (c.lat, c.lon)) for c in checkins if c.lat is not None}
+
+
 def subject_map(subject, zones: Sequence, checkins: Sequence) -> MapData:
     """One subject's map: zones, home, office and the latest check-ins (newest drawn on top)."""
     data = MapData()

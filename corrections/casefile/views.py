@@ -165,6 +165,7 @@ def show(subject_id: int):
         next_window=window,
         window_open=window is not None and window.start <= now,
         map_data=mapping.subject_map(subject, zones, checkins[:MAP_POINTS]),
+        from_home=mapping.from_home(subject, checkins),
         statuses=subject_status_labels(),
         checkin_kinds=checkin_kind_labels(),
     )

@@ -175,7 +175,7 @@
 
   /* Leaflet's scale bar, in the page's words for metres and kilometres (米, 公里). */
   function scaleBar(units) {
-    var bar = L.control.scale({ imperial: false, position: "bottomleft" });
+    var bar = L.control.scale({ imperial: false, position: "bottomleft", maxWidth: 160 });
     if (units) {
       bar._updateMetric = function (maxMeters) {
         var meters = this._getRoundNum(maxMeters);
