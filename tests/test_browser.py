@@ -36,7 +36,8 @@ def chromium():
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
             headless=True,
         )
-        page = browser.new_page()
+        # An office computer in China asks for Chinese (headless Chromium would ask for en-US).
+        page = browser.new_page(locale="zh-CN")
         page.set_default_timeout(15_000)
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
