@@ -7,7 +7,6 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from sqlalchemy import func, select
 
 from corrections.alerts.models import Alert
