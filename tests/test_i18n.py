@@ -126,6 +126,9 @@ def test_the_punctuation_fix_keeps_what_is_not_chinese():
     assert fix("格式为 HH:MM(00:00 至 23:59)") == "格式为 HH:MM（00:00 至 23:59）"
     assert fix("其他工作人员(%(name)s)已认领") == "其他工作人员（%(name)s）已认领"
     assert fix("Wrong (English) text: fine") == "Wrong (English) text: fine"
+    assert fix("确定停用吗?") == "确定停用吗？"
+    assert fix("注意!已停用; 请重试") == "注意！已停用；请重试"
+    assert fix("Really? Yes! a; b") == "Really? Yes! a; b"
 
 
 def test_json_answers_carry_chinese_as_utf8_not_escapes(client):

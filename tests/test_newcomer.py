@@ -58,3 +58,12 @@ def test_docs_point_only_inside_the_repository(document):
         path = (document.parent / target.split("#")[0]).resolve()
         assert path.is_relative_to(ROOT), (target, "is outside the repository")
         assert path.exists(), (target, "does not exist")
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_i18n_extract_names_the_chinese_catalogue_that_exists():
+    recipe = subprocess.run(
+        ["make", "-n", "i18n-extract"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    [named] = re.findall(r"corrections/translations/\S+/messages\.po", recipe.split("echo")[-1])
+    assert (ROOT / named).is_file() and "zh_Hans_CN" in named
