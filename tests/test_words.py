@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
 from corrections import clock
 from corrections.auth.views import ago
+from corrections.casefile import svgmap
 from corrections.i18n import distance_text, how_often
 from tests.api_support import web_login
 from tests.factories import PASSWORD, SEAT, phone_login
@@ -89,3 +91,16 @@ def test_the_subject_page_words_the_plan_the_zone_and_the_accuracy(app, client, 
     page = client.get(f"/subjects/{subject['id']}").get_data(as_text=True)
     assert "Every 2 days" in page and "Once a week" in page
     assert "radius 5.0 km" in page and "1.5 km" in page
+
+
+def test_the_map_scale_bar_is_in_the_readers_units(reader):
+    def scale(metres_radius):
+        svg = svgmap.render(
+            (24.70, 107.50), [svgmap.MapZone("allowed", "县城", 24.70, 107.50, metres_radius)], []
+        )
+        [bar] = re.findall(r"<text[^>]*>(\d[^<]*)</text></g>", svg)
+        return bar
+
+    assert re.fullmatch(r"\d+ 公里", reader("zh_CN", scale, 5000))
+    assert re.fullmatch(r"\d+ 米", reader("zh_CN", scale, 300))
+    assert re.fullmatch(r"\d+ km", reader("en", scale, 5000))

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from corrections.i18n import N_, translate
+
 #: Metres per degree of latitude on the mean Earth sphere (R = 6,371,008.8 m).
 METRES_PER_DEGREE = 6_371_008.8 * math.pi / 180
 WIDTH, HEIGHT, MARGIN = 800, 520, 40
@@ -130,11 +132,10 @@ def nice_length(max_metres: float) -> float:
 
 
 def distance_text(metres: float) -> str:
-    """500 m, 2 km, 1.5 km."""
+    """A scale bar's round length in the reader's units: 500 米, 2 公里, 1.5 公里."""
     if metres >= 1000:
-        km = metres / 1000
-        return f"{km:g} km"
-    return f"{metres:g} m"
+        return translate(N_("%(km)s km"), km=f"{metres / 1000:g}")
+    return translate(N_("%(m)s m"), m=f"{metres:g}")
 
 
 def _zone_has_shape(zone: MapZone) -> bool:
