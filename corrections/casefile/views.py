@@ -216,9 +216,11 @@ def new():
             enrolment.data, office_radius_km=current_app.config["ENROL_OFFICE_RADIUS_KM"]
         )
         if warnings:
-            # Nothing is wrong for the schema; the officer looks again and confirms.
+            # Nothing is wrong for the schema; the officer looks again and confirms. Held back,
+            # nothing stored: 422, as every other submission the page sends back.
             listed = warning_list(form, warnings)
-            return render_template("subjects/new.html", form=form, summary=[], warnings=listed)
+            page = render_template("subjects/new.html", form=form, summary=[], warnings=listed)
+            return page, 422
     if enrolment.data is not None:
         try:
             subject = services.enrol(
