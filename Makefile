@@ -10,6 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
+	@echo "Installing Python packages into $(VENV) (about a minute, once)…"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 from flask import Flask, request
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -19,6 +20,7 @@ from corrections.extensions import babel, csrf, db, login_manager, migrate
 def create_app(config: type[Config] | None = None) -> Flask:
     """Build the web application. It never starts scheduler jobs (see `flask scheduler run`)."""
     app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
+    app.json = Utf8JSONProvider(app)
     app.config.from_object(config or config_from_env())
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set in the environment outside development")
@@ -38,10 +40,30 @@ def create_app(config: type[Config] | None = None) -> Flask:
     return app
 
 
+#: The languages there are, by the codes a browser's Accept-Language names them with.
+LANGUAGES = {"zh": "zh_CN", "en": "en"}
+
+
 def select_locale() -> str:
-    """Chinese unless the person chose English (the `lang` cookie set from the page footer)."""
-    choice = request.cookies.get("lang") if request else None
-    return choice if choice in ("zh_CN", "en") else "zh_CN"
+    """The person's choice (the `lang` cookie set from the page footer) first; without one, the
+    first of our languages their browser or client asks for (Accept-Language); Chinese else."""
+    if not request:
+        return "zh_CN"
+    choice = request.cookies.get("lang")
+    if choice in LANGUAGES.values():
+        return choice
+    for tag, _quality in request.accept_languages:
+        language = LANGUAGES.get(tag.replace("_", "-").split("-")[0].lower())
+        if language:
+            return language
+    return "zh_CN"
+
+
+class Utf8JSONProvider(DefaultJSONProvider):
+    """JSON as UTF-8 text: Chinese is sent as written (no \\u escapes), and says its charset."""
+
+    ensure_ascii = False
+    mimetype = "application/json; charset=utf-8"
 
 
 def register_proxy(app: Flask) -> None:
@@ -158,6 +180,9 @@ def register_security_headers(app: Flask) -> None:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.endpoint != "static":
+            # Without a chosen language, the words follow the browser's (select_locale).
+            response.vary.add("Accept-Language")
         if _shows_an_officer_anything():
             # Office computers are shared: the next person must not find a subject's page in
             # the browser's cache or history, nor a proxy keep one.
@@ -188,9 +213,11 @@ def register_commands(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     """Values every template may use."""
     from corrections import clock, phones
+    from corrections.i18n import how_often
 
     app.add_template_filter(phones.phone_text, "phone_text")
     app.add_template_filter(phones.tel_href, "tel_href")
+    app.add_template_filter(how_often, "how_often")
 
     @app.context_processor
     def inject():

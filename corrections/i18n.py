@@ -34,10 +34,36 @@ class FieldProblem(ValueError):
 
 def distance_text(meters: float | None) -> str:
     """A distance as a person says it: "350 米" under a kilometre, "1.2 公里" up to 100 km,
-    then whole kilometres ("1,716 公里")."""
+    then whole kilometres ("1,716 公里"). Rounded first, so 999.6 m is "1.0 公里", not "1000 米"."""
     if meters is None:
         return ""
-    if meters < 1000:
+    if round(meters) < 1000:
         return translate(N_("%(m)s m"), m=f"{meters:.0f}")
     km = meters / 1000
-    return translate(N_("%(km)s km"), km=f"{km:.1f}" if km < 100 else f"{km:,.0f}")
+    return translate(N_("%(km)s km"), km=f"{km:.1f}" if round(km, 1) < 100 else f"{km:,.0f}")
+
+
+#: How often a plan asks for a check-in, for the rhythms people name in words (每两天一次, not
+#: 每 2 天一次; Chinese has one plural form, so ngettext cannot tell 1 from 2).
+_RHYTHMS = {
+    1: N_("Once a day"),
+    2: N_("Every 2 days"),
+    3: N_("Every 3 days"),
+    4: N_("Every 4 days"),
+    5: N_("Every 5 days"),
+    6: N_("Every 6 days"),
+    7: N_("Once a week"),
+    8: N_("Every 8 days"),
+    9: N_("Every 9 days"),
+    10: N_("Every 10 days"),
+    14: N_("Every 2 weeks"),
+}
+
+
+def how_often(every_days: int | None) -> str:
+    """A plan's rhythm in words: "每天一次", "每两天一次", "每周一次", "每 30 天一次"."""
+    if every_days is None:
+        return ""
+    if every_days in _RHYTHMS:
+        return translate(_RHYTHMS[every_days])
+    return translate(N_("Every %(num)s days"), num=every_days)

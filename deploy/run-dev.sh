@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
 PORT=${PORT:-5000}
-export FLASK_APP=wsgi
+# `flask demo load` prints the address from it.
+export PORT FLASK_APP=wsgi
 
 "$BIN/flask" db upgrade
 "$BIN/flask" demo load --if-empty

@@ -144,7 +144,10 @@ def open_page(chromium_browser):
     contexts = []
 
     def open_(width: int, height: int):
-        context = chromium_browser.new_context(viewport={"width": width, "height": height})
+        # An office computer in China asks for Chinese (headless Chromium would ask for en-US).
+        context = chromium_browser.new_context(
+            viewport={"width": width, "height": height}, locale="zh-CN"
+        )
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)

@@ -188,7 +188,10 @@ def test_reset_a_password_signs_the_account_out(app, admin_browser, world):
         admin_browser, page, f"{page}/password", password=NEW_PASSWORD, confirm=NEW_PASSWORD
     )
     assert response.status_code == 302
-    assert "signed out on 1 computer" in admin_browser.get(response.headers["Location"]).text
+    assert (
+        "signed out on 1 computer and 0 apps."
+        in admin_browser.get(response.headers["Location"]).text
+    )
     assert elsewhere.get("/alerts").status_code == 302
     assert web_login(app.test_client(), "li", NEW_PASSWORD).status_code == 302
 

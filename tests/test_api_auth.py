@@ -92,6 +92,10 @@ def test_ten_failures_lock_the_account_for_fifteen_minutes(client, world, at):
     locked = token_request(client)  # the right password, the 11th attempt
     assert_error(locked, 429, code="rate_limited")
     assert int(locked.headers["Retry-After"]) == 15 * 60
+    client.set_cookie("lang", "en")
+    english = assert_error(token_request(client), 429)
+    assert english["message"] == "Too many failed attempts. Try again in 15 minutes."
+    client.delete_cookie("lang")
 
     at(NOW + dt.timedelta(minutes=5))
     still = token_request(client)

@@ -28,7 +28,8 @@ pytestmark = pytest.mark.skipif(
 def chromium(chromium_browser):
     """A headless Chromium page that fails the test on any console error (a CSP violation
     from an inline script or style shows up there)."""
-    context = chromium_browser.new_context()
+    # An office computer in China asks for Chinese (headless Chromium would ask for en-US).
+    context = chromium_browser.new_context(locale="zh-CN")
     page = context.new_page()
     page.set_default_timeout(15_000)
     errors: list[str] = []

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
 from corrections.alerts.models import Alert
@@ -25,8 +26,8 @@ ZONE = ZoneInfo("Asia/Shanghai")
 TODAY = DEFAULT_NOW.astimezone(ZONE).date()
 
 
-def load(app, *args: str):
-    return app.test_cli_runner().invoke(args=["demo", "load", *args])
+def load(app, *args: str, env: dict | None = None):
+    return app.test_cli_runner().invoke(args=["demo", "load", *args], env=env)
 
 
 def count(model, *where) -> int:
@@ -89,6 +90,22 @@ def test_demo_load_builds_a_living_county(app, client):
     me = client.get("/mobile/v1/me", headers=phone).get_json()
     assert me["office"]["code"] == "QS01"
     assert me["status"] == "active"
+
+
+@pytest.mark.parametrize(
+    ("env", "address"),
+    [
+        ({"PORT": "5050", "FLASK_RUN_PORT": None}, "http://127.0.0.1:5050/login"),
+        ({"PORT": None, "FLASK_RUN_PORT": "5123"}, "http://127.0.0.1:5123/login"),
+        ({"PORT": None, "FLASK_RUN_PORT": None}, "http://127.0.0.1:5000/login"),
+    ],
+)
+def test_the_load_names_the_address_the_web_server_uses(app, env, address):
+    # deploy/run-dev.sh (`make run`) serves on $PORT; a plain `flask run` on $FLASK_RUN_PORT.
+    result = load(app, "--subjects", "4", env=env)
+    assert result.exit_code == 0, result.output
+    assert address in result.output
+    assert len(re.findall(r"http://127\.0\.0\.1:\d+", result.output)) == 1
 
 
 def test_a_second_load_changes_nothing(app):

@@ -72,6 +72,13 @@ def test_every_refusal_nginx_makes_has_its_answer():
         assert set(error) == {"code", "message"} and error["code"] and error["message"]
 
 
+def test_every_answer_nginx_writes_itself_says_utf8():
+    text = SNIPPET.read_text()
+    types = re.findall(r"default_type (.+);", text)
+    assert len(types) == 8 and all("charset=utf-8" in t for t in types), types
+    assert re.search(r"^charset utf-8;$", text, re.M)
+
+
 # --- nginx in front of gunicorn ---------------------------------------------------------------
 
 
@@ -261,6 +268,7 @@ def test_the_apps_own_json_errors_pass_through(edge):
     status, headers, body = request(edge, "GET", "/api/v1/subjects")
     contract_error(status, body, 401, "unauthorized")
     assert header(headers, "Cache-Control") == ["no-store"]
+    assert header(headers, "Content-Type") == ["application/json; charset=utf-8"]
 
 
 @needs_nginx
@@ -269,7 +277,7 @@ def test_an_overlong_url_is_a_414_in_the_contract_shape(edge, path):
     # nginx never reads the path of a request line too long for its buffer: JSON for all.
     status, headers, body = request(edge, "GET", path + "?q=" + "x" * 9000)
     contract_error(status, body, 414, "uri_too_long")
-    assert header(headers, "Content-Type") == ["application/json"]
+    assert header(headers, "Content-Type") == ["application/json; charset=utf-8"]
 
 
 @needs_nginx

@@ -126,3 +126,52 @@ def test_the_punctuation_fix_keeps_what_is_not_chinese():
     assert fix("格式为 HH:MM(00:00 至 23:59)") == "格式为 HH:MM（00:00 至 23:59）"
     assert fix("其他工作人员(%(name)s)已认领") == "其他工作人员（%(name)s）已认领"
     assert fix("Wrong (English) text: fine") == "Wrong (English) text: fine"
+    assert fix("确定停用吗?") == "确定停用吗？"
+    assert fix("注意!已停用; 请重试") == "注意！已停用；请重试"
+    assert fix("Really? Yes! a; b") == "Really? Yes! a; b"
+
+
+def test_json_answers_carry_chinese_as_utf8_not_escapes(client):
+    response = client.post("/api/v1/auth/token", json={"username": "x"})
+    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+    message = response.get_json()["error"]["fields"]["password"]
+    assert re.search(r"[\u4e00-\u9fff]", message)
+    assert message.encode("utf-8") in response.data and b"\\u" not in response.data
+
+
+@pytest.mark.parametrize(
+    ("header", "english"),
+    [("en", True), ("en-US,en;q=0.9", True), ("zh-CN,zh;q=0.9", False), ("zh", False)],
+)
+def test_the_api_follows_accept_language_when_nothing_was_chosen(client, header, english):
+    body = client.post(
+        "/api/v1/auth/token", json={"username": "x"}, headers={"Accept-Language": header}
+    ).get_json()
+    assert (body["error"]["fields"]["password"] == "is required") is english
+
+
+def test_an_unknown_accept_language_is_chinese(client):
+    body = client.post(
+        "/api/v1/auth/token", json={"username": "x"}, headers={"Accept-Language": "fr, de;q=0.5"}
+    ).get_json()
+    assert body["error"]["fields"]["password"] != "is required"
+
+
+def test_pages_follow_accept_language_when_nothing_was_chosen(client):
+    english = client.get("/login", headers={"Accept-Language": "en-GB,en;q=0.8"})
+    assert "Sign in" in english.get_data(as_text=True)
+    chinese = client.get("/login", headers={"Accept-Language": "zh-CN"})
+    assert "登录" in chinese.get_data(as_text=True)
+
+
+def test_the_chosen_language_wins_over_accept_language(client):
+    client.set_cookie("lang", "zh_CN")
+    page = client.get("/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "登录" in page and "Sign in" not in page
+    body = client.post(
+        "/api/v1/auth/token", json={"username": "x"}, headers={"Accept-Language": "en"}
+    ).get_json()
+    assert body["error"]["fields"]["password"] != "is required"
+    client.set_cookie("lang", "en")
+    page = client.get("/login", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "Sign in" in page

@@ -123,7 +123,7 @@ def test_the_flagged_fix_is_on_top_on_the_alert_map_and_a_tap_shows_when_and_how
 
 def test_a_tap_on_a_touch_screen_opens_the_check_in(live_server, chromium_browser, geofence_alert):
     context = chromium_browser.new_context(
-        viewport={"width": 768, "height": 1024}, has_touch=True, is_mobile=True
+        viewport={"width": 768, "height": 1024}, has_touch=True, is_mobile=True, locale="zh-CN"
     )
     try:
         page = context.new_page()
@@ -249,6 +249,7 @@ def test_at_a_home_visit_the_home_is_placed_where_the_tablet_is_and_the_scale_re
         viewport={"width": 768, "height": 1024},
         geolocation={"latitude": visit[0], "longitude": visit[1], "accuracy": 12},
         permissions=["geolocation"],
+        locale="zh-CN",
     )
     try:
         page = context.new_page()

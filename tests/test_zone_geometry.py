@@ -229,5 +229,5 @@ def test_enrolment_refuses_a_province_sized_polygon_with_a_422_naming_it(client,
     error = assert_error(
         client.post("/api/v1/subjects", json=body, headers=admin), 422, field="zones.0.polygon"
     )
-    assert "200公里" in error["fields"]["zones.0.polygon"]
+    assert "200 公里" in error["fields"]["zones.0.polygon"]
     assert row_counts(world.app, ignore=("login_failures", "api_tokens")) == before

@@ -17,7 +17,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -258,11 +258,10 @@ def account_password(officer_id: int):
         return redirect(url_for("auth.login"))
     flash(
         gettext(
-            "New password set for %(name)s. It was signed out on %(sessions)s computer(s) and "
-            "%(tokens)s app(s). Tell its owner the new password in person.",
+            "New password set for %(name)s. It was signed out on %(computers)s and %(apps)s. "
+            "Tell its owner the new password in person.",
             name=officer.shown_name,
-            sessions=ended.sessions,
-            tokens=ended.tokens,
+            **_where_signed_out(ended),
         ),
         "success",
     )
@@ -270,6 +269,14 @@ def account_password(officer_id: int):
 
 
 #: Steps that need a confirmation: (page title, explanation, button), by step.
+def _where_signed_out(ended) -> dict[str, str]:
+    """The computers and apps an account was signed out on, each counted in words."""
+    return {
+        "computers": ngettext("%(num)s computer", "%(num)s computers", ended.sessions),
+        "apps": ngettext("%(num)s app", "%(num)s apps", ended.tokens),
+    }
+
+
 def _steps(officer: Officer) -> dict[str, tuple[str, str, str]]:
     name = officer.shown_name
     return {
@@ -316,10 +323,9 @@ def account_step(officer_id: int, step: str):
             if step == "sign-out":
                 ended = accounts.sign_out_everywhere(officer, actor=actor, now=now)
                 message = gettext(
-                    "%(name)s was signed out on %(sessions)s computer(s) and %(tokens)s app(s).",
+                    "%(name)s was signed out on %(computers)s and %(apps)s.",
                     name=officer.shown_name,
-                    sessions=ended.sessions,
-                    tokens=ended.tokens,
+                    **_where_signed_out(ended),
                 )
             else:
                 accounts.set_active(officer, step == "reactivate", actor=actor, now=now)

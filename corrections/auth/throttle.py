@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app
-from flask_babel import gettext
+from flask_babel import ngettext
 
 from corrections.auth import limiter
 from corrections.errors import ApiError
@@ -42,8 +42,10 @@ def too_many(wait: int) -> ApiError:
     """The 429 with Retry-After (in the CONTRACT shape; a page on the HTML paths)."""
     return ApiError(
         429,
-        message=gettext(
-            "Too many failed attempts. Try again in %(minutes)s minute(s).", minutes=-(-wait // 60)
+        message=ngettext(
+            "Too many failed attempts. Try again in %(num)s minute.",
+            "Too many failed attempts. Try again in %(num)s minutes.",
+            -(-wait // 60),
         ),
         headers={"Retry-After": str(wait)},
     )

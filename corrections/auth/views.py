@@ -17,7 +17,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_timedelta, gettext
+from flask_babel import format_timedelta, get_locale, gettext
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
@@ -222,6 +222,18 @@ def age(value: dt.datetime | None) -> str:
     return duration(clock.now() - value)
 
 
+@bp.app_template_filter("ago")
+def ago(value: dt.datetime | None) -> str:
+    """How long ago `value` was, as a phrase: "刚刚" under a minute, else "5分钟前"."""
+    value = clock.as_utc(value)
+    if value is None:
+        return ""
+    delta = clock.now() - value
+    if delta < dt.timedelta(minutes=1):
+        return gettext("just now")
+    return gettext("%(age)s ago", age=duration(delta))
+
+
 @bp.app_template_filter("distance")
 def distance(meters: float | None) -> str:
     """A distance as a person says it (see corrections.i18n.distance_text)."""
@@ -241,7 +253,9 @@ def duration(delta: dt.timedelta) -> str:
         if len(parts) == 2:
             break
     parts = [(amount, unit) for amount, unit in parts if amount] or [(0, "minute")]
-    return " ".join(
+    # Chinese writes its units together ("2小时30分钟"), English with a space.
+    joiner = "" if get_locale().language == "zh" else " "
+    return joiner.join(
         format_timedelta(
             dt.timedelta(**{unit + "s": amount}),
             granularity=unit,

@@ -188,9 +188,10 @@ def new():
             enrolment.data, office_radius_km=current_app.config["ENROL_OFFICE_RADIUS_KM"]
         )
         if warnings:
-            # Nothing is wrong for the schema; the officer looks again and confirms.
+            # Nothing is wrong for the schema; the officer looks again and confirms. Held back,
+            # nothing stored: 422, as every other submission the page sends back.
             listed = warning_list(form, warnings)
-            return _enrol_page(form, offices, warnings=listed)
+            return _enrol_page(form, offices, warnings=listed), 422
     if enrolment.data is not None:
         try:
             subject = services.enrol(

@@ -87,6 +87,16 @@ def load(if_empty: bool, n_subjects: int, days: int, seed: int) -> None:
     click.echo(_logins(county))
 
 
+def _address() -> str:
+    """Where the development web server answers: `make run` (deploy/run-dev.sh) serves on $PORT,
+    a plain `flask run` on $FLASK_RUN_PORT; both default to 5000."""
+    for name in ("PORT", "FLASK_RUN_PORT"):
+        port = os.environ.get(name, "").strip()
+        if port.isdigit():
+            return f"http://127.0.0.1:{int(port)}"
+    return "http://127.0.0.1:5000"
+
+
 def _logins(county) -> str:
     """The demo accounts, to copy from the terminal (they are also in README.md)."""
     first_office = data.OFFICES[0]
@@ -94,7 +104,7 @@ def _logins(county) -> str:
     tour = county.subjects[0]
     lines = [
         "",
-        "Demo logins (http://127.0.0.1:5000/login):",
+        f"Demo logins ({_address()}/login):",
         f"  admin       / {data.ADMIN_PASSWORD}",
         f"  supervisor  / {data.SUPERVISOR_PASSWORD}",
         f"  viewer      / {data.VIEWER_PASSWORD}",
