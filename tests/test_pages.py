@@ -265,7 +265,7 @@ def test_queue_is_sorted_by_severity_then_age_and_hides_closed_alerts(browser, c
     page = browser.get("/alerts").text
     names = [
         n
-        for n in re.findall(r">([^<>]+)</a></td>", page)
+        for n in re.findall(r'class="person"[^>]*>([^<>]+)<', page)
         if n in ("严管甲", "较早乙", "较晚丙", "已结丁")
     ]
     assert names == ["严管甲", "较早乙", "较晚丙"]
@@ -292,7 +292,7 @@ def test_queue_row_shows_kind_local_time_age_occurrences_and_owner(browser, coun
     assert "1.2 km outside the allowed zone 县城" in row
     assert "2026-11-28 09:00" in row  # 01:00 UTC is 09:00 in Asia/Shanghai
     assert "2 hours 30 minutes ago" in row
-    assert re.search(r'class="num">2<', row)
+    assert re.search(r'class="num"><span class="card-only">[^<]*</span>2<', row)
     assert "wang" in row
 
 
