@@ -84,7 +84,13 @@ def concern_groups_query(conditions: list[ColumnElement[bool]]) -> Select:
 
 def count_alerts_and_groups(conditions: list[ColumnElement[bool]]) -> tuple[int, int]:
     """How many alerts match, and how many concerns they belong to (one statement)."""
-    grouped = select(func.count().label("alerts")).where(*conditions).group_by(*CONCERN).subquery()
+    grouped = (
+        select(func.count().label("alerts"))
+        .select_from(Alert)
+        .where(*conditions)
+        .group_by(*CONCERN)
+        .subquery()
+    )
     alerts, groups = db.session.execute(
         select(func.coalesce(func.sum(grouped.c.alerts), 0), func.count()).select_from(grouped)
     ).one()
