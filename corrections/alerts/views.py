@@ -206,6 +206,7 @@ def _queue(officer) -> dict:
         ),
         "sweep": sweep_health(now, stale_after(current_app.config)),
         "now": now,
+        "show_office": scope is None,
     }
 
 
