@@ -206,6 +206,17 @@ def test_a_failing_refresh_shows_the_warning_and_it_clears_once_it_works(
     page.route("**/alerts/refresh*", lambda route: route.abort())  # the network is down
     page.locator("#queue-stale").wait_for(state="visible", timeout=5_000)
     assert "未能更新" in page.locator("#queue-stale").inner_text()
+    # It stays up while the refreshes fail, past the page's own 5-second check of the age.
+    page.evaluate(
+        """() => {
+          window.hiddenAgain = 0;
+          const warning = document.getElementById("queue-stale");
+          new MutationObserver(() => { if (warning.hidden) window.hiddenAgain++; })
+            .observe(warning, {attributes: true});
+        }"""
+    )
+    page.wait_for_timeout(6_000)
+    assert page.evaluate("window.hiddenAgain") == 0
     page.unroute("**/alerts/refresh*")
     page.locator("#queue-stale").wait_for(state="hidden", timeout=5_000)
     assert [e for e in page.errors if "ERR_FAILED" not in e] == []

@@ -15,6 +15,7 @@
   var url = list.getAttribute("data-refresh-url") + window.location.search;
   var lastSuccess = Date.now();
   var busy = false;
+  var failing = false; // the last refresh failed: warn until one succeeds
   // As the server sent it (innerHTML reads back differently); the first answer always replaces.
   var lastHtml = null;
   var timer = null;
@@ -69,12 +70,13 @@
   }
 
   function checkStale() {
-    if (warning) warning.hidden = Date.now() - lastSuccess < staleAfter;
+    if (warning) warning.hidden = !failing && Date.now() - lastSuccess < staleAfter;
   }
 
   function failed() {
     // A failed refresh says so at once: the officer must not trust an old list.
-    if (warning) warning.hidden = false;
+    failing = true;
+    checkStale();
   }
 
   function refresh() {
@@ -91,6 +93,7 @@
         if (updated) updated.textContent = data.updated_text;
         setTitle(data.open_alerts);
         lastSuccess = Date.now();
+        failing = false;
         checkStale();
       })
       .catch(failed)
