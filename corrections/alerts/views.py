@@ -275,7 +275,7 @@ def refresh():
 
 @bp.app_template_global()
 def updated_text(moment: dt.datetime) -> str:
-    """ "Updated at 10:05" in TIMEZONE, as every time on the pages is shown."""
+    """The "Updated at 10:05" line: hh:mm in TIMEZONE, as every time on the pages is shown."""
     local = clock.as_utc(moment).astimezone(clock.local_zone())
     return gettext("Updated at %(time)s", time=local.strftime("%H:%M"))
 
