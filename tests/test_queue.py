@@ -143,7 +143,7 @@ def test_refresh_sends_the_list_the_page_shows_with_the_count_and_the_time(brows
     data = refresh(browser)
     assert people(data["html"]) == ["严管甲", "王小明", "李四"]
     assert "欧阳建华" not in data["html"]
-    assert "测试乡司法所" not in data["html"]  # one office: no office column
+    assert "测试乡司法所" not in data["html"]  # one office: not repeated beside each name
     assert data["updated_text"] == "Updated at 10:05"
     assert data["generated_at"] == "2026-11-28T02:05:00Z"
     assert (data["open_alerts"], data["total"], data["people"]) == (5, 5, 3)
@@ -203,7 +203,7 @@ def test_refresh_says_when_the_automatic_check_is_stale(browser, duty, app, at):
     assert "has not run since 2026-11-28 10:00" in late["html"]
 
 
-def test_someone_who_sees_every_office_gets_the_office_column(browser, duty):
+def test_someone_who_sees_every_office_sees_the_office_beside_each_name(browser, duty):
     login(browser, "admin")
     html = refresh(browser)["html"]
     assert "测试乡司法所" in html and "金谷乡司法所" in html

@@ -105,6 +105,9 @@ def open_control_problems(page) -> list[str]:
           const problems = [];
           const width = document.documentElement.clientWidth;
           if (document.documentElement.scrollWidth > width) problems.push("scrolls sideways");
+          for (const wrap of document.querySelectorAll(".table-wrap")) {
+            if (wrap.scrollWidth > wrap.clientWidth) problems.push("the table scrolls sideways");
+          }
           for (const link of document.querySelectorAll(selector)) {
             link.scrollIntoView({block: "center", inline: "nearest"});
             const box = link.getBoundingClientRect();

@@ -218,6 +218,7 @@ def _group_view(group: ConcernGroup, views: dict[int, dict]) -> dict:
         "key": "-".join(str(part) for part in group.concern),
         "name": first.get("subject_name") or (first.get("case") or {}).get("title", ""),
         "url": first.get("concern_url"),
+        "office": first.get("office_name"),
         "total": group.total,
         "hidden": group.total - len(rows),
         "rows": rows,
