@@ -112,6 +112,10 @@ class Config:
     SWEEP_BATCH_SIZE = _int("SWEEP_BATCH_SIZE", 50_000)
     #: Officers are warned when the last successful sweep is older than this.
     SWEEP_STALE_AFTER_SECONDS = _int("SWEEP_STALE_AFTER_SECONDS", 300)
+    #: How often the open queue page asks for new alerts (static/queue.js), and when it warns
+    #: that what it shows may be out of date (no successful refresh for that long).
+    QUEUE_REFRESH_SECONDS = _int("QUEUE_REFRESH_SECONDS", 30)
+    QUEUE_STALE_AFTER_SECONDS = _int("QUEUE_STALE_AFTER_SECONDS", 120)
     #: After this many sweeps in a row fail, the scheduler process exits non-zero (so systemd
     #: restarts it and the operator's monitoring sees it).
     SCHEDULER_MAX_FAILURES = _int("SCHEDULER_MAX_FAILURES", 5)

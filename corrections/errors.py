@@ -73,6 +73,8 @@ def validation_error(fields: dict[str, str], message: str | None = None) -> ApiE
 #: The paths answered in JSON whatever the client accepts (deploy/nginx answers its own refusals
 #: in JSON on these too; tests/test_deploy_nginx.py holds the two together).
 JSON_PATH_PREFIXES = ("/api/", "/mobile/v1", "/osmand", "/twilio")
+#: Endpoints among the pages that answer only JSON (the queue's refresh, polled by queue.js).
+JSON_ENDPOINTS = frozenset({"alerts.refresh"})
 
 
 def wants_json() -> bool:
@@ -80,6 +82,8 @@ def wants_json() -> bool:
     path = request.path
     # /healthz is for machines too (nginx passes it on like any page, so it is not a prefix).
     if path.startswith(JSON_PATH_PREFIXES) or path == "/healthz":
+        return True
+    if request.endpoint in JSON_ENDPOINTS:
         return True
     return request.accept_mimetypes.best == "application/json"
 

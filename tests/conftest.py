@@ -106,6 +106,14 @@ def at():
 
 
 @pytest.fixture
+def browser(client):
+    """A test client reading the English pages (the default is Chinese; English is stable here
+    whatever the translators change)."""
+    client.set_cookie("lang", "en")
+    return client
+
+
+@pytest.fixture
 def live_server(app):
     """The app served over HTTP in a background thread; yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)

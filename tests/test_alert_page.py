@@ -23,12 +23,6 @@ from tests.test_pages import csrf_token, login, open_alert, post_form
 
 
 @pytest.fixture
-def browser(client):
-    client.set_cookie("lang", "en")
-    return client
-
-
-@pytest.fixture
 def office(world):
     """Office T01 with officers 李建国 (li) and 王芳 (wang), a supervisor 赵局 (boss), a subject."""
     world.office(code="T02", name="金谷乡司法所", lat=24.9, lon=107.7)

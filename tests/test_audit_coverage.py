@@ -161,6 +161,8 @@ COVERAGE: tuple[Call, ...] = (
     Call("static", "GET", "/static/app.css", "page", role_limited=False,
          why_not="the style sheet: no data"),
     Call("alerts.queue", "GET", "/alerts", "page", audited=("alert.list",), about_subject=True),
+    Call("alerts.refresh", "GET", "/alerts/refresh", "page", audited=("alert.list",),
+         about_subject=True),
     Call("alerts.show", "GET", "/alerts/{alert}", "page", audited=("alert.read", "subject.read"),
          about_subject=True),
     Call("alerts.acknowledge", "POST", "/alerts/{alert}/ack", "page", status=302,

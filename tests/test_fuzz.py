@@ -208,6 +208,9 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("auth.set_language", "GET"): Recipe("/lang/en", args=("next",)),
     ("alerts.queue", "GET"): Recipe("/alerts", "session", args=("office", "status", "kind",
                                                                 "severity", "page")),  # fmt: skip
+    ("alerts.refresh", "GET"): Recipe(
+        "/alerts/refresh", "session", args=("office", "status", "kind", "severity", "page")
+    ),
     ("alerts.show", "GET"): Recipe("/alerts/{alert}", "session", args=("history_page",)),
     ("alerts.acknowledge", "POST"): Recipe("/alerts/{alert}/ack", "session", no_fields, form=True),
     ("alerts.release", "POST"): Recipe(
@@ -344,7 +347,8 @@ def test_every_route_has_a_recipe(app):
 
 
 def _is_json_endpoint(path: str) -> bool:
-    return path.startswith(("/api/", "/mobile/v1", "/healthz"))
+    # /alerts/refresh: the queue page's poll answers JSON (corrections.errors.JSON_ENDPOINTS).
+    return path.startswith(("/api/", "/mobile/v1", "/healthz", "/alerts/refresh"))
 
 
 def _row_counts(app) -> tuple:

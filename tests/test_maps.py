@@ -64,13 +64,6 @@ def test_a_tile_url_that_is_no_web_address_widens_nothing():
 
 
 @pytest.fixture
-def browser(client):
-    """A test client reading the English pages."""
-    client.set_cookie("lang", "en")
-    return client
-
-
-@pytest.fixture
 def county(app, world):
     """王小明 (T01) and a second office T02 5 km north of the seat."""
     world.office(code="T02", name="北山司法所", lat=SEAT[0] + 0.045, lon=SEAT[1])

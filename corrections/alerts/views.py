@@ -13,6 +13,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     url_for,
@@ -23,6 +24,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from pydantic import ValidationError
+from sqlalchemy import select
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired, Optional
 
@@ -31,11 +33,19 @@ from corrections.alerts import catalogue, services
 from corrections.alerts.catalogue import SEVERITIES
 from corrections.alerts.models import STATUSES, UNRESOLVED, Alert
 from corrections.alerts.policy import REASSIGNING_ROLES, allowed_steps
-from corrections.alerts.queries import alerts_query
+from corrections.alerts.queries import (
+    ConcernGroup,
+    alert_conditions,
+    alerts_query,
+    concern_groups,
+    count_alerts_and_groups,
+)
 from corrections.alerts.schemas import DismissIn, ReassignIn, ResolveIn
 from corrections.api import page_arg, query_record, text_arg
 from corrections.auth.access import (
     CASEWORK_ROLES,
+    api_officer,
+    api_roles,
     office_in_scope,
     officer_actor,
     record_in_scope,
@@ -51,6 +61,7 @@ from corrections.validation import field_errors
 
 bp = Blueprint("alerts", __name__, template_folder="templates")
 
+#: People (groups of alerts) on one page of the queue.
 PER_PAGE = 50
 #: The queue's status filter: the stored statuses plus "unresolved" (the default) and "all".
 STATUS_FILTERS = ("unresolved", *STATUSES, "all")
@@ -153,16 +164,16 @@ def _choice(name: str, choices, default: str | None = None) -> str | None:
     return value if value in choices else default
 
 
-@bp.get("/alerts")
-@page_roles(*CASEWORK_ROLES)
-def queue():
-    """The queue in the officer's scope: most severe first, then oldest."""
-    scope = current_user.scope_office_id
-    office = office_in_scope(text_arg("office"), current_user)
+def _queue(officer) -> dict:
+    """The queue page's data for `officer`: the filters (forgiving, except an office outside the
+    scope: 404), a page of alerts grouped by the person they concern, the count for the tab
+    title and the sweep's freshness; the read is audited. A constant number of statements."""
+    scope = officer.scope_office_id
+    office = office_in_scope(text_arg("office"), officer)
     status = _choice("status", STATUS_FILTERS, "unresolved")
     kind = _choice("kind", catalogue.codes())
     severity = _choice("severity", SEVERITIES)
-    query = alerts_query(
+    conditions = alert_conditions(
         scope,
         status=None if status == "all" else status,
         kind=kind,
@@ -170,32 +181,104 @@ def queue():
         office_id=office.id if office else None,
     )
     now = clock.now()
-    total = count_rows(query)
-    pages = max(1, math.ceil(total / PER_PAGE))
+    total, people = count_alerts_and_groups(conditions)
+    pages = max(1, math.ceil(people / PER_PAGE))
     page = min(page_arg(), pages)
-    alerts = db.session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).unique().all()
-    views = services.present(alerts)
-    services.audit_list_read(alerts, officer_actor(current_user), now, query_record())
-    sweep = sweep_health(now, stale_after(current_app.config))
+    groups = concern_groups(conditions, PER_PAGE, (page - 1) * PER_PAGE)
+    alerts = [alert for group in groups for alert in group.alerts]
+    views = dict(zip((a.id for a in alerts), services.present(alerts), strict=True))
+    services.audit_list_read(alerts, officer_actor(officer), now, query_record())
     filters = {
         "office": office.code if office else "",
         "kind": kind or "",
         "severity": severity or "",
         "status": status,
     }
+    return {
+        "groups": [_group_view(group, views) for group in groups],
+        "total": total,
+        "people": people,
+        "page": page,
+        "pages": pages,
+        "filters": filters,
+        "open_count": count_rows(
+            select(Alert.id).where(*alert_conditions(scope, status="unresolved"))
+        ),
+        "sweep": sweep_health(now, stale_after(current_app.config)),
+        "now": now,
+        "show_office": scope is None,
+    }
+
+
+def _group_view(group: ConcernGroup, views: dict[int, dict]) -> dict:
+    """A group as the page shows it: the concern's name and link once, then its alerts."""
+    rows = [(alert, views[alert.id]) for alert in group.alerts]
+    first = rows[0][1] if rows else {}
+    return {
+        "key": "-".join(str(part) for part in group.concern),
+        "name": first.get("subject_name") or (first.get("case") or {}).get("title", ""),
+        "url": first.get("concern_url"),
+        "office": first.get("office_name"),
+        "total": group.total,
+        "hidden": group.total - len(rows),
+        "rows": rows,
+    }
+
+
+def _refresh_settings() -> dict:
+    config = current_app.config
+    return {
+        "refresh_seconds": config["QUEUE_REFRESH_SECONDS"],
+        "stale_after_seconds": config["QUEUE_STALE_AFTER_SECONDS"],
+    }
+
+
+@bp.get("/alerts")
+@page_roles(*CASEWORK_ROLES)
+def queue():
+    """The queue in the officer's scope, one group per person: the most severe first, then
+    the oldest. It refreshes itself through `refresh` (static queue.js) and works without it."""
+    data = _queue(current_user)
+    scope = current_user.scope_office_id
     return render_and_commit(
         "alerts/queue.html",
-        rows=list(zip(alerts, views, strict=True)),
-        total=total,
-        page=page,
-        pages=pages,
-        filters=filters,
+        **data,
+        **_refresh_settings(),
         offices=offices_in_scope(scope),
         kinds=kind_labels(),
         severities=severity_labels(),
         statuses=status_labels(),
-        sweep=sweep,
     )
+
+
+@bp.get("/alerts/refresh")
+@api_roles(*CASEWORK_ROLES)
+def refresh():
+    """The queue's list for the page to put in place (same filters, same page, same scope and
+    audit as the page), with the count for the tab title and when it was made (JSON)."""
+    data = _queue(api_officer())
+    html = render_template("alerts/_queue_list.html", **data)
+    sweep = data["sweep"]
+    db.session.commit()
+    return jsonify(
+        generated_at=clock.isoformat(data["now"]),
+        updated_text=updated_text(data["now"]),
+        open_alerts=data["open_count"],
+        total=data["total"],
+        people=data["people"],
+        page=data["page"],
+        pages=data["pages"],
+        sweep={"last_success_at": clock.isoformat(sweep.last_success_at), "stale": sweep.stale},
+        html=html,
+        **_refresh_settings(),
+    )
+
+
+@bp.app_template_global()
+def updated_text(moment: dt.datetime) -> str:
+    """The "Updated at 10:05" line: hh:mm in TIMEZONE, as every time on the pages is shown."""
+    local = clock.as_utc(moment).astimezone(clock.local_zone())
+    return gettext("Updated at %(time)s", time=local.strftime("%H:%M"))
 
 
 @bp.get("/alerts/<int:alert_id>")
