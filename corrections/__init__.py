@@ -213,11 +213,12 @@ def register_commands(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     """Values every template may use."""
     from corrections import clock, phones
-    from corrections.i18n import how_often
+    from corrections.i18n import how_often, unbroken_units
 
     app.add_template_filter(phones.phone_text, "phone_text")
     app.add_template_filter(phones.tel_href, "tel_href")
     app.add_template_filter(how_often, "how_often")
+    app.add_template_filter(unbroken_units, "unbroken_units")
 
     @app.context_processor
     def inject():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import has_app_context
 from flask_babel import gettext
 
@@ -30,6 +32,16 @@ class FieldProblem(ValueError):
     def translated(self) -> str:
         """The message in the reader's language."""
         return translate(self.message, **self.params)
+
+
+#: A number and its unit ("17 m", "1.2 公里") are one thing to a reader: a page never breaks
+#: the line between them.
+_NUMBER_UNIT = re.compile(r"(?<=\d) (?=(?:米|公里|km|m)(?![A-Za-z]))")
+
+
+def unbroken_units(text: str) -> str:
+    """`text` with a no-break space between each number and its distance unit, for pages."""
+    return _NUMBER_UNIT.sub("\u00a0", text)
 
 
 def distance_text(meters: float | None) -> str:

@@ -119,8 +119,8 @@ def test_a_missed_checkin_says_when_and_where_the_person_last_checked_in(browser
     page = browser.get(f"/alerts/{alert_id}").text
     last = page[page.index('id="last-checkin-title"') :]
     assert "2026-11-28 08:57" in last  # local time (Asia/Shanghai)
-    assert re.search(r"1\.\d km from home", last), last[:600]
-    assert "accurate to 25 m" in last
+    assert re.search(r"1\.\d\u00a0km from home", last), last[:600]
+    assert "accurate to 25\u00a0m" in last
 
 
 def test_the_persons_other_alerts_are_listed_open_first(browser, office, app):

@@ -58,7 +58,7 @@ def test_officer_signs_in_takes_and_resolves_an_alert(app, world, live_server, c
     page.wait_for_url(f"{live_server}/alerts")
     row = page.locator("tbody.group", has_text="王小明")
     assert "Left the allowed zone" in row.inner_text()
-    assert "2.4 km outside the allowed zone 县城" in row.inner_text()
+    assert "2.4\u00a0km outside the allowed zone 县城" in row.inner_text()
     row.get_by_role("link", name=f"Open alert {alert_id}").click()
 
     page.wait_for_url(f"{live_server}/alerts/{alert_id}")

@@ -4,7 +4,7 @@ over it), a tap on it shows its time and accuracy, a home and a circle drawn on 
 map are stored where they were drawn (and an area drawn corner by corner), the home can be placed
 where the tablet stands, and no map asks anything of another origin.
 
-With SCREENSHOTS=<folder> set, the tests also leave their pictures there (English; the Chinese
+With SCREENSHOT_DIR=<folder> set, the tests also leave their pictures there (English; the Chinese
 ones in docs/screenshots come from tools/screenshots.py)."""
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ OUTSIDE = (SEAT[0] + 0.0558, SEAT[1])
 
 
 def shoot(page, name: str) -> None:
-    folder = os.environ.get("SCREENSHOTS")
+    folder = os.environ.get("SCREENSHOT_DIR")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=False)

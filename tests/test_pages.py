@@ -283,7 +283,7 @@ def test_queue_row_shows_kind_local_time_age_occurrences_and_owner(browser, coun
     page = browser.get("/alerts").text
     row = page[page.index("王小明") - 1500 : page.index("王小明") + 1500]
     assert "Left the allowed zone" in row
-    assert "1.2 km outside the allowed zone 县城" in row
+    assert "1.2\u00a0km outside the allowed zone 县城" in row
     assert "2026-11-28 09:00" in row  # 01:00 UTC is 09:00 in Asia/Shanghai
     assert "2 hours 30 minutes ago" in row
     assert re.search(r'class="num"><span class="table-only">2<', row)
@@ -310,7 +310,7 @@ def test_acknowledge_then_resolve_with_a_note_through_the_forms(browser, county,
     login(browser, "li")
     page = f"/alerts/{alert_id}"
     detail = browser.get(page).text
-    assert "县城" in detail and "1.2 km" in detail  # the evidence is shown
+    assert "县城" in detail and "1.2\u00a0km" in detail  # the evidence is shown
 
     response = post_form(browser, page, f"/alerts/{alert_id}/ack")
     assert response.status_code == 302
@@ -497,8 +497,10 @@ def test_subject_page_shows_person_masked_id_plan_map_and_newest_checkin_first(
     assert drawn["points"][1]["lines"][:2] == ["2026-11-28 09:40", "Flagged: Left the allowed zone"]
     assert drawn["home"]["lat"] == pytest.approx(SEAT[0])
     # Where, as a person says it: no bare coordinates in the zone list or the timeline.
-    assert "Circle round the home, radius 5.0 km" in page
-    assert "33.2 km from home (accurate to 20 m)" in page and ">0 m from home" in page
+    assert "Circle round the home, radius 5.0\u00a0km" in page
+    assert (
+        "33.2\u00a0km from home (accurate to 20\u00a0m)" in page and ">0\u00a0m from home" in page
+    )
     assert "24.70000" not in page and "107.50000" not in page
     timeline = page[page.index("Check-ins, newest first") :]
     assert timeline.index("2026-11-28 09:40") < timeline.index("2026-11-28 09:10")

@@ -3,7 +3,7 @@ on the screen at 1366×768 and on a 768×1024 tablet, without scrolling sideways
 raised while the page is open appears after the next refresh, with the count in the tab title,
 where the officer was reading; a failed refresh says so; nothing is asked of another origin.
 
-SCREENSHOT_DIR=docs/screenshots saves the pictures of docs/ (queue-1366.png, queue-768.png)."""
+SCREENSHOT_DIR=<folder> saves its pictures there (docs/screenshots: tools/screenshots.py)."""
 
 from __future__ import annotations
 

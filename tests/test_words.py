@@ -8,7 +8,7 @@ import pytest
 
 from corrections import clock
 from corrections.auth.views import ago
-from corrections.i18n import distance_text, how_often
+from corrections.i18n import distance_text, how_often, unbroken_units
 from corrections.maps import MapData
 from tests.api_support import web_login
 from tests.factories import PASSWORD, SEAT, phone_login
@@ -81,15 +81,15 @@ def test_the_subject_page_words_the_plan_the_zone_and_the_accuracy(app, client, 
     web_login(client, "admin", PASSWORD)
     page = client.get(f"/subjects/{subject['id']}").get_data(as_text=True)
     assert "每两天一次" in page and "每周一次" in page and "每 2 天" not in page
-    assert "半径 5.0 公里" in page  # the zone's 5000 m radius
+    assert "半径 5.0\u00a0公里" in page  # the zone's 5000\u00a0m radius
     zones = page[page.index("<h3>区域</h3>") :]
     zones = zones[: zones.index("</thead>")]
     assert ">名称<" in zones and "姓名" not in zones
-    assert "1.5 公里" in page and " m)" not in page  # the check-in's accuracy
+    assert "1.5\u00a0公里" in page and " m)" not in page  # the check-in's accuracy
     client.set_cookie("lang", "en")
     page = client.get(f"/subjects/{subject['id']}").get_data(as_text=True)
     assert "Every 2 days" in page and "Once a week" in page
-    assert "radius 5.0 km" in page and "1.5 km" in page
+    assert "radius 5.0\u00a0km" in page and "1.5\u00a0km" in page
 
 
 def test_the_map_scale_bar_is_in_the_readers_units(reader):
@@ -99,3 +99,19 @@ def test_the_map_scale_bar_is_in_the_readers_units(reader):
 
     assert reader("zh_CN", units) == {"m": "%(m)s 米", "km": "%(km)s 公里"}
     assert reader("en", units) == {"m": "%(m)s m", "km": "%(km)s km"}
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("在“县城”外 1.2 公里（误差 17 米）", "在“县城”外 1.2\u00a0公里（误差 17\u00a0米）"),
+        (
+            "Checked in 850 m outside (accurate to 17 m).",
+            "Checked in 850\u00a0m outside (accurate to 17\u00a0m).",
+        ),
+        ("2 more alerts", "2 more alerts"),  # not a distance: left as it is
+        ("1,716 km", "1,716\u00a0km"),
+    ],
+)
+def test_a_number_and_its_unit_are_never_split_across_lines(text, shown):
+    assert unbroken_units(text) == shown

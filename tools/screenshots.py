@@ -83,7 +83,9 @@ def _shoot(base: str, pages: dict, folder: Path) -> None:
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         for width, height in SIZES:
-            context = browser.new_context(viewport={"width": width, "height": height})
+            context = browser.new_context(
+                viewport={"width": width, "height": height}, locale="zh-CN"
+            )
             page = context.new_page()
             page.goto(f"{base}/login")
             page.fill("#username", OFFICER)

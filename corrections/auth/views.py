@@ -28,7 +28,7 @@ from corrections.auth.forms import LoginForm, OwnPasswordForm
 from corrections.auth.models import Officer
 from corrections.errors import ApiError
 from corrections.extensions import db
-from corrections.i18n import distance_text
+from corrections.i18n import distance_text, unbroken_units
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -236,8 +236,9 @@ def ago(value: dt.datetime | None) -> str:
 
 @bp.app_template_filter("distance")
 def distance(meters: float | None) -> str:
-    """A distance as a person says it (see corrections.i18n.distance_text)."""
-    return distance_text(meters)
+    """A distance as a person says it (see corrections.i18n.distance_text), never split
+    across lines on a page."""
+    return unbroken_units(distance_text(meters))
 
 
 def duration(delta: dt.timedelta) -> str:
