@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import has_app_context
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 
 
 def N_(message: str) -> str:  # noqa: N802 - the conventional name for a deferred-translation mark
@@ -41,3 +41,14 @@ def distance_text(meters: float | None) -> str:
         return translate(N_("%(m)s m"), m=f"{meters:.0f}")
     km = meters / 1000
     return translate(N_("%(km)s km"), km=f"{km:.1f}" if km < 100 else f"{km:,.0f}")
+
+
+def statutory_term(terms: dict, code: str | None) -> str:
+    """A statutory term (`terms`: code -> (the law's Chinese, a lazy English gloss)): the law's
+    words as they are for Chinese readers, "English (中文)" for the others."""
+    if code not in terms:
+        return code or ""
+    chinese, english = terms[code]
+    if str(get_locale()).startswith("zh"):
+        return chinese
+    return f"{english} ({chinese})"
