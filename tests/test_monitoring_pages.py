@@ -115,6 +115,9 @@ def test_a_term_over_three_months_comes_back_422_with_the_problem_and_what_was_t
     assert "尚未保存" in page
     assert "2027-02-28" in page  # the latest day it may run to
     assert 'value="2027-03-01"' in page
+    # F5 reloads the orders page rather than sending the form again.
+    canonical = f'data-canonical-url="/subjects/{scene["subject"]}/monitoring-orders#order-form"'
+    assert canonical in page
     assert FORM["reason"] in page
     assert row_counts(app, ignore=("audit_log", "audit_subjects")) == before
 

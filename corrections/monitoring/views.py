@@ -81,10 +81,14 @@ def _back(subject_id: int):
     return redirect(url_for("subjects.show", subject_id=subject_id, _anchor="monitoring"))
 
 
-def _page(subject: Subject, status: int = 200, summary=(), **panel_args):
+def _page(subject: Subject, status: int = 200, summary=(), anchor=None, **panel_args):
+    # A refused form answers its POST; drafts.js puts the orders page's own address back, so
+    # F5 reloads the page instead of sending the form again.
+    canonical = url_for(".orders", subject_id=subject.id, _anchor=anchor) if anchor else None
     return render_and_commit(
         "monitoring/orders.html",
         status,
+        canonical_url=canonical,
         subject=subject,
         monitoring=monitoring_panel(subject, **panel_args),
         summary=list(summary),
@@ -119,7 +123,7 @@ def request_order(subject_id: int):
             field = form[name]
             field.errors = [message]
             summary.append((field.id, field.label.text, message))
-        return _page(subject, 422, summary, order_form=form)
+        return _page(subject, 422, summary, "order-form", order_form=form)
     db.session.commit()
     flash(gettext("The request is saved. It waits for the bureau's approval."), "success")
     return _back(subject.id)
@@ -152,7 +156,8 @@ def end(order_id: int):
     if problems:
         form.reason.errors = [next(iter(problems.values()))]
         summary = [(f"end-reason-{order.id}", form.reason.label.text, form.reason.errors[0])]
-        return _page(order.subject, 422, summary, end_form=form, end_order_id=order.id)
+        anchor = f"end-form-{order.id}"
+        return _page(order.subject, 422, summary, anchor, end_form=form, end_order_id=order.id)
     try:
         services.end(order, current_user, data, actor=officer_actor(current_user), now=clock.now())
     except services.OrderConflict as conflict:
