@@ -246,6 +246,25 @@ def test_in_force_is_about_one_subject(ctx, people, world):
     assert services.in_force(other, clock.now()) is None
 
 
+def test_a_position_needs_an_order_in_force_on_arrival_and_its_dates_when_recorded(ctx, people):
+    order = approve(request(people["subject"], "2026-11-28", "2026-12-31"))
+    subject = people["subject"]
+
+    def allowed(recorded: str, received: str) -> bool:
+        return services.position_allowed(
+            subject, recorded_at=local(recorded), received_at=local(received)
+        )
+
+    assert allowed("2026-11-28T10:00:00", "2026-11-28T10:05:00")
+    # Recorded the evening before the first day, uploaded within it: not under the order.
+    assert not allowed("2026-11-27T23:59:00", "2026-11-28T10:05:00")
+    # Recorded on the last day, arriving after it: the order is no longer in force.
+    assert not allowed("2026-12-31T23:00:00", "2027-01-01T00:10:00")
+    end(order, local("2026-12-10T12:00:00"))
+    assert allowed("2026-12-10T11:00:00", "2026-12-10T11:30:00")
+    assert not allowed("2026-12-10T11:00:00", "2026-12-10T12:00:00")
+
+
 # --- the expiry detector -------------------------------------------------------------------
 
 

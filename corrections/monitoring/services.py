@@ -167,6 +167,15 @@ def in_force(subject_id: int, at: dt.datetime) -> MonitoringOrder | None:
     )
 
 
+def position_allowed(
+    subject_id: int, *, recorded_at: dt.datetime, received_at: dt.datetime
+) -> bool:
+    """The CONTRACT's rule for a background position: accepted when it arrives while an order
+    is in force and its recorded time falls within that order's dates (TIMEZONE)."""
+    order = in_force(subject_id, received_at)
+    return order is not None and order.covers(local_day(recorded_at))
+
+
 def orders_of(subject_id: int) -> list[MonitoringOrder]:
     """The subject's orders, newest term first."""
     return list(
