@@ -252,6 +252,7 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("subjects.show", "GET"): Recipe("/subjects/{subject}", "session"),
     ("subjects.new", "GET"): Recipe("/subjects/new", "session"),
     ("subjects.new", "POST"): Recipe("/subjects/new", "session", enrol_form, form=True),
+    ("monitoring.index", "GET"): Recipe("/monitoring-orders", "session", args=("status", "page")),
     ("monitoring.orders", "GET"): Recipe("/subjects/{subject}/monitoring-orders", "session"),
     ("monitoring.request_order", "POST"): Recipe(
         "/subjects/{subject}/monitoring-orders", "session", order_body, form=True
@@ -342,6 +343,9 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ),
     ("monitoring_api.list_orders", "GET"): Recipe(
         "/api/v1/subjects/{subject}/monitoring-orders", "token"
+    ),
+    ("monitoring_api.list_all", "GET"): Recipe(
+        "/api/v1/monitoring-orders", "token", args=("status", "page", "per_page")
     ),
     ("monitoring_api.show", "GET"): Recipe("/api/v1/monitoring-orders/{order}", "token"),
     ("monitoring_api.approve", "POST"): Recipe(

@@ -237,3 +237,19 @@ def test_every_step_is_audited(client, scene, app):
         "monitoring_order.approve",
         "monitoring_order.end",
     ]
+
+
+def test_the_list_of_requests_waiting_for_approval_is_within_the_scope(client, scene):
+    mine = create(client, scene).get_json()["id"]
+    theirs = create(client, scene, subject=scene["theirs"], who="boss").get_json()["id"]
+    approved = create(client, scene, {**BODY, "starts_on": "2027-03-01", "ends_on": "2027-05-31"})
+    approved_id = approved.get_json()["id"]
+    client.post(f"/api/v1/monitoring-orders/{approved_id}/approve", headers=scene["boss"])
+    county = client.get("/api/v1/monitoring-orders?status=pending", headers=scene["boss"])
+    body = county.get_json()
+    assert [i["id"] for i in body["items"]] == [mine, theirs]  # oldest request first
+    assert body["total"] == 2 and body["items"][0]["subject_name"] == "王小明"
+    assert body["items"][1]["office_code"] == "T02"
+    office = client.get("/api/v1/monitoring-orders", headers=scene["li"]).get_json()
+    assert sorted(i["id"] for i in office["items"]) == sorted([mine, approved_id])
+    assert_error(client.get("/api/v1/monitoring-orders?status=x", headers=scene["li"]), 422)

@@ -169,3 +169,19 @@ def test_english_readers_get_the_english_gloss(app, scene):
     page = subject_page(client, scene)
     assert "Electronic monitoring orders" in page
     assert "Breach of a court prohibition order (违反人民法院禁止令)" in page
+
+
+def test_the_supervisor_approves_from_the_list_of_waiting_requests(app, scene):
+    li, boss = signed_in(app, "li"), signed_in(app, "boss")
+    post(li, f"/subjects/{scene['subject']}/monitoring-orders", FORM, scene)
+    (order,) = orders(app)
+    page = boss.get("/monitoring-orders").get_data(as_text=True)
+    assert "王小明" in page and "违反人民法院禁止令" in page
+    assert f"/monitoring-orders/{order.id}/approve" in page
+    assert 'href="/monitoring-orders"' in page  # in the main menu
+    response = post(boss, f"/monitoring-orders/{order.id}/approve", {"back": "list"}, scene)
+    assert response.headers["Location"].endswith("/monitoring-orders")
+    assert "王小明" not in boss.get("/monitoring-orders").get_data(as_text=True)
+    assert "王小明" in boss.get("/monitoring-orders?status=approved").get_data(as_text=True)
+    # An office officer sees the list without the approve button.
+    assert "/approve" not in li.get("/monitoring-orders?status=all").get_data(as_text=True)

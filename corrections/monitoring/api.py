@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from corrections import clock
+from corrections.api import choice_arg, page_args, query_record
 from corrections.auth.access import (
     CASEWORK_ROLES,
     api_officer,
@@ -14,9 +15,9 @@ from corrections.auth.access import (
     request_actor,
 )
 from corrections.errors import ApiError, validation_error
-from corrections.extensions import db
+from corrections.extensions import count_rows, db
 from corrections.monitoring import services
-from corrections.monitoring.models import MonitoringOrder
+from corrections.monitoring.models import STATUSES, MonitoringOrder
 from corrections.monitoring.schemas import EndIn, OrderIn
 from corrections.subjects.models import Subject
 from corrections.validation import parse_json
@@ -69,6 +70,24 @@ def list_orders(subject_id: int):
     items = [o.to_dict() for o in orders]
     db.session.commit()
     return jsonify(items=items)
+
+
+@bp.get("/monitoring-orders")
+@api_roles(*CASEWORK_ROLES)
+def list_all():
+    """Orders in the caller's scope, `?status=pending` for the requests awaiting approval."""
+    officer = api_officer()
+    page, per_page = page_args()
+    query = services.orders_query(officer.scope_office_id, status=choice_arg("status", STATUSES))
+    total = count_rows(query)
+    orders = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
+    services.audit_list_read(orders, request_actor(), clock.now(), query_record())
+    items = [
+        {**o.to_dict(), "subject_name": o.subject.name, "office_code": o.subject.office.code}
+        for o in orders
+    ]
+    db.session.commit()
+    return jsonify(items=items, total=total, page=page, per_page=per_page)
 
 
 @bp.get("/monitoring-orders/<int:order_id>")

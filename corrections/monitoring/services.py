@@ -187,6 +187,32 @@ def orders_of(subject_id: int) -> list[MonitoringOrder]:
     )
 
 
+def orders_query(scope_office_id: int | None, *, status: str | None = None):
+    """Orders of the subjects in a scope (None: every office), optionally of one status; the
+    oldest pending request first (it has waited longest), else the newest term first."""
+    query = select(MonitoringOrder).join(Subject, Subject.id == MonitoringOrder.subject_id)
+    if scope_office_id is not None:
+        query = query.where(Subject.office_id == scope_office_id)
+    if status is not None:
+        query = query.where(MonitoringOrder.status == status)
+    if status == "pending":
+        return query.order_by(MonitoringOrder.created_at, MonitoringOrder.id)
+    return query.order_by(MonitoringOrder.starts_on.desc(), MonitoringOrder.id.desc())
+
+
+def audit_list_read(
+    orders: list[MonitoringOrder], actor: Actor, now: dt.datetime, args: dict
+) -> None:
+    """A list of orders names people and grounds: one audit row naming whom it showed."""
+    audit(
+        "monitoring_order.list",
+        actor,
+        now,
+        shown=[o.subject_id for o in orders],
+        detail={"order_ids": [o.id for o in orders], "args": args},
+    )
+
+
 def read_orders(subject: Subject, actor: Actor, now: dt.datetime) -> list[MonitoringOrder]:
     """The subject's orders for a page or the API, audited as a read."""
     orders = orders_of(subject.id)

@@ -6,22 +6,27 @@ Every step calls corrections.monitoring.services, as the JSON API does, and is a
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, url_for
+import math
+
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
 from corrections import clock
+from corrections.api import page_arg, query_record, text_arg
 from corrections.auth.access import CASEWORK_ROLES, officer_actor, record_in_scope
 from corrections.auth.views import page_roles
-from corrections.extensions import db
+from corrections.extensions import count_rows, db
 from corrections.monitoring import services
 from corrections.monitoring.forms import EndForm, OrderForm, read_end, read_order
 from corrections.monitoring.grounds import ground_label
-from corrections.monitoring.models import MonitoringOrder
+from corrections.monitoring.models import STATUSES, MonitoringOrder
 from corrections.pages import render_and_commit
 from corrections.subjects.models import Subject
 
 bp = Blueprint("monitoring", __name__, template_folder="templates")
+
+PER_PAGE = 50
 
 
 def state_labels() -> dict[str, str]:
@@ -95,6 +100,53 @@ def _page(subject: Subject, status: int = 200, summary=(), anchor=None, **panel_
     )
 
 
+def status_filters() -> dict[str, str]:
+    """The list's status filter, translated: the stored statuses and "all"."""
+    return {
+        "pending": gettext("Waiting for approval"),
+        "approved": gettext("Approved"),
+        "ended": gettext("Ended early or withdrawn"),
+        "all": gettext("All"),
+    }
+
+
+@bp.get("/monitoring-orders")
+@page_roles(*CASEWORK_ROLES)
+def index():
+    """The orders in the officer's scope; by default the requests waiting for approval, oldest
+    first, with the approve button for those who may."""
+    status = text_arg("status") or "pending"
+    if status not in status_filters():
+        status = "pending"
+    query = services.orders_query(
+        current_user.scope_office_id, status=status if status in STATUSES else None
+    )
+    total = count_rows(query)
+    pages = max(1, math.ceil(total / PER_PAGE))
+    page = min(page_arg(), pages)
+    orders = db.session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    services.audit_list_read(orders, officer_actor(current_user), clock.now(), query_record())
+    today = clock.local_today()
+    rows = [
+        {
+            "order": order,
+            "state": services.state_on(order, today),
+            "steps": services.allowed_steps(order, current_user, today),
+        }
+        for order in orders
+    ]
+    return render_and_commit(
+        "monitoring/index.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        chosen=status,
+        statuses=status_filters(),
+        states=state_labels(),
+    )
+
+
 @bp.get("/subjects/<int:subject_id>/monitoring-orders")
 @page_roles(*CASEWORK_ROLES)
 def orders(subject_id: int):
@@ -142,6 +194,8 @@ def approve(order_id: int):
         return _back(order.subject_id)
     db.session.commit()
     flash(gettext("The order is approved."), "success")
+    if request.form.get("back") == "list":
+        return redirect(url_for(".index"))
     return _back(order.subject_id)
 
 
