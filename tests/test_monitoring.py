@@ -29,7 +29,9 @@ def people(app, world):
     """Officer li (T01), a supervisor, and a subject of T01."""
     world.officer("li", office_code="T01")
     world.officer("boss", role="supervisor")
-    subject = world.subject(name="王小明")
+    subject = world.subject(
+        name="王小明", supervision_start="2026-01-01", supervision_end="2028-12-31"
+    )
     return {"subject": subject["id"]}
 
 
@@ -116,6 +118,21 @@ def test_the_last_day_may_not_come_before_the_first(ctx, people):
     with pytest.raises(services.OrderRefused) as refused:
         request(people["subject"], "2026-12-10", "2026-12-09")
     assert refused.value.field == "ends_on"
+
+
+@pytest.mark.parametrize(
+    ("start", "end_on", "field"),
+    [("2026-11-19", "2026-12-31", "starts_on"), ("2027-10-01", "2027-11-20", "ends_on")],
+)
+def test_an_order_lies_within_the_supervision(ctx, people, world, start, end_on, field):
+    subject = world.subject(name="李四")["id"]  # supervision 2026-11-20 to 2027-11-19
+    with pytest.raises(services.OrderRefused) as refused:
+        request(subject, start, end_on)
+    assert refused.value.field == field
+    assert "2026-11-20" in refused.value.translated() or "2027-11-19" in refused.value.translated()
+    db.session.rollback()
+    assert request(subject, "2026-11-20", "2027-02-19").status == "pending"
+    assert request(subject, "2027-09-01", "2027-11-19").status == "pending"
 
 
 def test_an_order_recorded_late_may_start_in_the_past(ctx, people):

@@ -34,7 +34,7 @@ def scene(app, world, client):
     ):
         world.officer(name, role=role, office_code=office)
     return {
-        "mine": world.subject(name="王小明")["id"],
+        "mine": world.subject(name="王小明", supervision_start="2026-01-01")["id"],
         "theirs": world.subject(name="欧阳建华", office_code="T02")["id"],
         "li": bearer(client, "li"),
         "zhao": bearer(client, "zhao"),
@@ -181,6 +181,8 @@ def test_no_token_is_401(client, scene):
         ("ends_on", "2027-03-01"),  # a day past 3 months
         ("ends_on", "2026-11-27"),  # before the first day
         ("ends_on", "9999-12-31"),
+        ("ends_on", "2027-11-20"),  # after the supervision's last day
+        ("starts_on", "2025-12-31"),  # before the supervision began
         ("reason", "   "),
         ("reason", "\u200b"),
         ("reason", "x\x00y"),

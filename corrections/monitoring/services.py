@@ -69,7 +69,21 @@ def request_order(
     subject: Subject, data: OrderIn, officer: Officer, *, actor: Actor, now: dt.datetime
 ) -> MonitoringOrder:
     """Record a request for monitoring (pending until approved). The dates may lie in the past
-    (an order recorded late) but span at most MAX_MONTHS calendar months."""
+    (an order recorded late) but span at most MAX_MONTHS calendar months, within the subject's
+    supervision."""
+    # Monitoring is a measure of the supervision: never before it begins or after its last day.
+    if data.starts_on < subject.supervision_start:
+        raise OrderRefused(
+            "starts_on",
+            N_("must not be before the supervision begins (%(day)s)"),
+            day=subject.supervision_start.isoformat(),
+        )
+    if data.ends_on > subject.supervision_end:
+        raise OrderRefused(
+            "ends_on",
+            N_("must not be after the supervision's last day (%(day)s)"),
+            day=subject.supervision_end.isoformat(),
+        )
     if data.ends_on < data.starts_on:
         raise OrderRefused("ends_on", N_("must not be before the first day"))
     limit = latest_end(data.starts_on)
