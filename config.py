@@ -98,6 +98,9 @@ class Config:
     #: swapped: a township's area is a few kilometres across, a county a few tens.
     ENROL_OFFICE_RADIUS_KM = float(os.environ.get("ENROL_OFFICE_RADIUS_KM", 30))
     SIGNAL_LOST_HOURS = _int("SIGNAL_LOST_HOURS", 6)
+    #: An approved monitoring order raises `monitoring_order_expiring` this many days before
+    #: its last day, so the office renews it in time (a new approval) or lets it end.
+    MONITORING_EXPIRY_WARNING_DAYS = _int("MONITORING_EXPIRY_WARNING_DAYS", 7)
     #: An intranet map tile service, as a Leaflet URL template ({z}/{x}/{y}, {s} for the
     #: subdomains); empty draws maps on a plain background with office and zone names
     #: (docs/maps.md: 天地图, a local tile server). MAP_LABEL_TILE_URL is an optional second

@@ -130,15 +130,18 @@ def register_blueprints(app: Flask) -> None:
     from corrections.auth import views as auth_views
     from corrections.casefile import api as casefile_api
     from corrections.casefile import views as casefile_views
+    from corrections.monitoring import api as monitoring_api
+    from corrections.monitoring import views as monitoring_views
     from mobile_api import bp as mobile_bp
 
-    for module in (auth_api, admin_api, casefile_api, alerts_api):
+    for module in (auth_api, admin_api, casefile_api, alerts_api, monitoring_api):
         csrf.exempt(module.bp)  # token clients; session calls are checked in api_officer()
         app.register_blueprint(module.bp)
     csrf.exempt(mobile_bp)
     app.register_blueprint(mobile_bp)
     app.register_blueprint(health.bp)
-    for module in (auth_views, casefile_views, alerts_views, admin_views, auditlog_views):
+    page_modules = (auth_views, casefile_views, monitoring_views, alerts_views, admin_views)
+    for module in (*page_modules, auditlog_views):
         app.register_blueprint(module.bp)
 
 

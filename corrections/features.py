@@ -13,12 +13,19 @@ from corrections.casefile import alertpanel
 from corrections.checkin import detector as checkin_detector
 from corrections.checkin import kinds as checkin_kinds
 from corrections.checkin.settings import CheckinSettings
+from corrections.monitoring import detector as monitoring_detector
+from corrections.monitoring import kinds as monitoring_kinds
 from corrections.subjects import kinds as subject_kinds
 from corrections.subjects import services as subject_services
 from corrections.zones import kinds as zone_kinds
 
 #: Every feature's alert kinds (the rest of the CONTRACT's kinds are reserved in the catalogue).
-ALERT_KINDS = (*checkin_kinds.KINDS, *zone_kinds.KINDS, *subject_kinds.KINDS)
+ALERT_KINDS = (
+    *checkin_kinds.KINDS,
+    *zone_kinds.KINDS,
+    *subject_kinds.KINDS,
+    *monitoring_kinds.KINDS,
+)
 
 
 @dataclass(frozen=True)
@@ -35,7 +42,10 @@ def _missed_checkins(now: dt.datetime, config: Mapping) -> dict:
 
 
 #: The detectors one sweep runs, in order.
-DETECTORS = (Detector("missed_checkin", _missed_checkins),)
+DETECTORS = (
+    Detector("missed_checkin", _missed_checkins),
+    Detector("monitoring_order_expiring", monitoring_detector.detect_expiring_orders),
+)
 
 
 def install() -> None:

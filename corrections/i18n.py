@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from flask import has_app_context
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 
 
 def N_(message: str) -> str:  # noqa: N802 - the conventional name for a deferred-translation mark
@@ -79,3 +79,14 @@ def how_often(every_days: int | None) -> str:
     if every_days in _RHYTHMS:
         return translate(_RHYTHMS[every_days])
     return translate(N_("Every %(num)s days"), num=every_days)
+
+
+def statutory_term(terms: dict, code: str | None) -> str:
+    """A statutory term (`terms`: code -> (the law's Chinese, a lazy English gloss)): the law's
+    words as they are for Chinese readers, "English (中文)" for the others."""
+    if code not in terms:
+        return code or ""
+    chinese, english = terms[code]
+    if str(get_locale()).startswith("zh"):
+        return chinese
+    return f"{english} ({chinese})"

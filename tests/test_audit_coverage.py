@@ -105,6 +105,12 @@ CHECKIN = {
     "accuracy_m": 20,
     "recorded_at": "2026-11-28T01:59:00Z",
 }
+ORDER = {
+    "ground": "police_penalty",
+    "starts_on": "2026-11-28",
+    "ends_on": "2027-02-27",
+    "reason": "违反监督管理规定受到治安管理处罚",
+}
 PLAN = {
     "every_days": 2,
     "window_start": "09:00",
@@ -184,7 +190,22 @@ COVERAGE: tuple[Call, ...] = (
     Call("subjects.index", "GET", "/subjects", "page", audited=("subject.list",),
          about_subject=True),
     Call("subjects.show", "GET", "/subjects/{subject}", "page",
-         audited=("subject.read", "subject.checkins.read"), about_subject=True),
+         audited=("subject.read", "subject.checkins.read", "monitoring_order.list"),
+         about_subject=True),
+    Call("monitoring.index", "GET", "/monitoring-orders?status=all", "page",
+         audited=("monitoring_order.list",), about_subject=True),
+    Call("monitoring.orders", "GET", "/subjects/{subject}/monitoring-orders", "page",
+         audited=("monitoring_order.list",), about_subject=True),
+    Call("monitoring.request_order", "POST", "/subjects/{subject}/monitoring-orders", "page",
+         status=302, body=ORDER, audited=("monitoring_order.create",), about_subject=True),
+    # A refused request shows the orders again with the problem.
+    Call("monitoring.request_order", "POST", "/subjects/{subject}/monitoring-orders", "page",
+         status=422, body={**ORDER, "ends_on": "2027-03-01"},
+         audited=("monitoring_order.list",), about_subject=True),
+    Call("monitoring.approve", "POST", "/monitoring-orders/{order}/approve", "boss",
+         status=302, audited=("monitoring_order.approve",), about_subject=True),
+    Call("monitoring.end", "POST", "/monitoring-orders/{order}/end", "page", status=302,
+         body={"reason": "已无必要"}, audited=("monitoring_order.end",), about_subject=True),
     Call("subjects.new", "GET", "/subjects/new", "page",
          why_not="the empty enrolment form (office names only)"),
     Call("subjects.new", "POST", "/subjects/new", "page", status=302, body=ENROL_FORM,
@@ -248,6 +269,19 @@ COVERAGE: tuple[Call, ...] = (
          audited=("subject.checkins.read",), about_subject=True),
     Call("subjects_api.change_plan", "PUT", "/api/v1/subjects/{subject}/checkin-plan", "api",
          body=PLAN, audited=("plan.change",), about_subject=True),
+    Call("monitoring_api.request_order", "POST", "/api/v1/subjects/{subject}/monitoring-orders",
+         "api", status=201, body=ORDER, audited=("monitoring_order.create",),
+         about_subject=True),
+    Call("monitoring_api.list_orders", "GET", "/api/v1/subjects/{subject}/monitoring-orders",
+         "api", audited=("monitoring_order.list",), about_subject=True),
+    Call("monitoring_api.list_all", "GET", "/api/v1/monitoring-orders", "api",
+         audited=("monitoring_order.list",), about_subject=True),
+    Call("monitoring_api.show", "GET", "/api/v1/monitoring-orders/{order}", "api",
+         audited=("monitoring_order.read",), about_subject=True),
+    Call("monitoring_api.approve", "POST", "/api/v1/monitoring-orders/{order}/approve",
+         "boss-api", audited=("monitoring_order.approve",), about_subject=True),
+    Call("monitoring_api.end", "POST", "/api/v1/monitoring-orders/{order}/end", "api",
+         body={"reason": "已无必要"}, audited=("monitoring_order.end",), about_subject=True),
     Call("health.healthz", "GET", "/healthz", "nobody", role_limited=False,
          why_not="public health check: no personal data"),
     # --- the phone -------------------------------------------------------------------------
@@ -308,6 +342,8 @@ def scene(app, world):
         ids = {
             "alert": raise_for(mine["id"], "geofence_exit", {"m": 1}, clock.now()).id,
             "their_alert": raise_for(theirs["id"], "geofence_exit", {"m": 1}, clock.now()).id,
+            "order": _order_for(mine["id"]),
+            "their_order": _order_for(theirs["id"]),
         }
         db.session.commit()
         officers = {o.username: o for o in db.session.scalars(select(Officer))}
@@ -321,6 +357,20 @@ def scene(app, world):
         "officers": officer_ids,
         "target": officer_ids["target"],
     }
+
+
+def _order_for(subject_id: int) -> int:
+    """A pending monitoring order of the subject, requested by the admin (inside a context)."""
+    from corrections.monitoring.schemas import OrderIn
+    from corrections.monitoring.services import request_order
+    from corrections.subjects.models import Subject
+
+    admin = db.session.scalar(select(Officer).where(Officer.username == "admin"))
+    subject = db.session.get(Subject, subject_id)
+    order = request_order(
+        subject, OrderIn.from_plain(ORDER), admin, actor=Actor.system(), now=clock.now()
+    )
+    return order.id
 
 
 def client_for(app, who: str, scene: dict):
@@ -473,7 +523,11 @@ def test_personal_data_is_never_cached(app, scene, c):
 # --- refusals, walked over the URL map ---------------------------------------------------------
 
 #: How a route's record argument is filled with the other office's record.
-OTHER_OFFICE = {"subject_id": "their_subject", "alert_id": "their_alert"}
+OTHER_OFFICE = {
+    "subject_id": "their_subject",
+    "alert_id": "their_alert",
+    "order_id": "their_order",
+}
 
 
 def record_routes(app) -> list[tuple[str, str, str]]:

@@ -72,6 +72,7 @@ class Env:
         with app.app_context():
             alert = raise_for(self.subject["id"], "geofence_exit", {"d": 900.0}, clock.now())
             self.alert = alert.id
+            self.order = _pending_order(self.subject["id"])
             db.session.commit()
         self.api = app.test_client()
         self.token = bearer(self.api, "admin")
@@ -93,6 +94,20 @@ class Env:
 
 def _n() -> int:
     return next(_ids)
+
+
+def _pending_order(subject_id: int) -> int:
+    """A monitoring order of the subject waiting for approval (inside an app context)."""
+    from corrections.actors import Actor
+    from corrections.auth.models import Officer
+    from corrections.monitoring.schemas import OrderIn
+    from corrections.monitoring.services import request_order
+    from corrections.subjects.models import Subject
+
+    admin = db.session.scalar(sa.select(Officer).where(Officer.username == "admin"))
+    body = OrderIn.from_plain(order_body(None))
+    subject = db.session.get(Subject, subject_id)
+    return request_order(subject, body, admin, actor=Actor.system(), now=clock.now()).id
 
 
 def fresh_token(env):
@@ -175,6 +190,15 @@ def checkin_body(env):
             "recorded_at": recorded, "mock_location": False, "battery_pct": 80}  # fmt: skip
 
 
+def order_body(env):
+    return {"ground": "left_area_without_approval", "starts_on": "2026-11-28",
+            "ends_on": "2027-02-28", "reason": "两次未经批准离开本县"}  # fmt: skip
+
+
+def end_body(env):
+    return {"reason": "已无必要"}
+
+
 def phone_body(env):
     return {"phone": env.subject["phone"], "pin": "2468", "device_id": "phone-1"}
 
@@ -231,6 +255,17 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("subjects.show", "GET"): Recipe("/subjects/{subject}", "session"),
     ("subjects.new", "GET"): Recipe("/subjects/new", "session"),
     ("subjects.new", "POST"): Recipe("/subjects/new", "session", enrol_form, form=True),
+    ("monitoring.index", "GET"): Recipe("/monitoring-orders", "session", args=("status", "page")),
+    ("monitoring.orders", "GET"): Recipe("/subjects/{subject}/monitoring-orders", "session"),
+    ("monitoring.request_order", "POST"): Recipe(
+        "/subjects/{subject}/monitoring-orders", "session", order_body, form=True
+    ),
+    ("monitoring.approve", "POST"): Recipe(
+        "/monitoring-orders/{order}/approve", "session", no_fields, form=True
+    ),
+    ("monitoring.end", "POST"): Recipe(
+        "/monitoring-orders/{order}/end", "session", end_body, form=True
+    ),
     ("static", "GET"): Recipe("/static/app.css"),
     ("health.healthz", "GET"): Recipe("/healthz"),
     ("auditlog.index", "GET"): Recipe(
@@ -305,6 +340,22 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ),
     ("subjects_api.checkins", "GET"): Recipe(
         "/api/v1/subjects/{subject}/checkins", "token", args=("limit",)
+    ),
+    ("monitoring_api.request_order", "POST"): Recipe(
+        "/api/v1/subjects/{subject}/monitoring-orders", "token", order_body
+    ),
+    ("monitoring_api.list_orders", "GET"): Recipe(
+        "/api/v1/subjects/{subject}/monitoring-orders", "token"
+    ),
+    ("monitoring_api.list_all", "GET"): Recipe(
+        "/api/v1/monitoring-orders", "token", args=("status", "page", "per_page")
+    ),
+    ("monitoring_api.show", "GET"): Recipe("/api/v1/monitoring-orders/{order}", "token"),
+    ("monitoring_api.approve", "POST"): Recipe(
+        "/api/v1/monitoring-orders/{order}/approve", "token"
+    ),
+    ("monitoring_api.end", "POST"): Recipe(
+        "/api/v1/monitoring-orders/{order}/end", "token", end_body
     ),
     ("alerts_api.list_alerts", "GET"): Recipe("/api/v1/alerts", "token", args=ALERT_ARGS),
     ("alerts_api.show", "GET"): Recipe("/api/v1/alerts/{alert}", "token", args=("history_page",)),
@@ -395,7 +446,9 @@ class Case:
 
 
 def _send(env: Env, recipe: Recipe, method: str, case: Case | None, rule_path: str):
-    path = recipe.path.format(subject=env.subject["id"], alert=env.alert, officer=env.officer)
+    path = recipe.path.format(
+        subject=env.subject["id"], alert=env.alert, officer=env.officer, order=env.order
+    )
     if case is not None and case.where == "path":
         path = _path_with(rule_path, case.name, BAD[case.label], env)
     body = recipe.body(env) if recipe.body is not None else None
@@ -430,9 +483,11 @@ def _prepare(env: Env, recipe: Recipe) -> None:
 
 def _path_with(rule_path: str, argument: str, value: str, env: Env) -> str:
     good = {"subject_id": env.subject["id"], "alert_id": env.alert, "code": "en",
-            "filename": "app.css", "officer_id": env.officer, "step": "sign-out"}  # fmt: skip
+            "filename": "app.css", "officer_id": env.officer, "step": "sign-out",
+            "order_id": env.order}  # fmt: skip
     path = rule_path
     for name, converter in (("subject_id", "int"), ("alert_id", "int"), ("code", None),
+                            ("order_id", "int"),
                             ("filename", "path"), ("officer_id", "int"),
                             ("step", "any(deactivate, reactivate, 'sign-out')")):  # fmt: skip
         token = f"<{converter}:{name}>" if converter else f"<{name}>"
@@ -494,6 +549,7 @@ REFUSAL_AUDIT = {
     "subject.login_failed",
     "alert.read",
     "subject.read",
+    "monitoring_order.list",
 }
 
 

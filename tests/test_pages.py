@@ -505,7 +505,12 @@ def test_subject_page_shows_person_masked_id_plan_map_and_newest_checkin_first(
     timeline = page[page.index("Check-ins, newest first") :]
     assert timeline.index("2026-11-28 09:40") < timeline.index("2026-11-28 09:10")
     assert "Left the allowed zone" in page  # its open alert
-    assert audit_actions(app)[-2:] == ["subject.read", "subject.checkins.read"]
+    # The monitoring orders it shows (none here) are a read of their own.
+    assert audit_actions(app)[-3:] == [
+        "subject.read",
+        "subject.checkins.read",
+        "monitoring_order.list",
+    ]
 
 
 def map_data(page: str, map_id: str) -> dict:

@@ -87,7 +87,6 @@ RESERVED = (
         "checkin_request_unanswered", _l("Check-in request unanswered"), same("medium"), "medium"
     ),
     AlertKind("travel_overdue", _l("Overdue from travel"), same("medium"), "medium"),
-    AlertKind("monitoring_order_expiring", _l("Monitoring order expiring"), same("low"), "low"),
 )
 
 

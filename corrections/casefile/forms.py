@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from flask_babel import get_locale, gettext
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from pydantic import ValidationError
@@ -29,6 +29,7 @@ from wtforms.widgets import DateInput, TimeInput
 
 from corrections import geo_china
 from corrections.casefile.schemas import SubjectIn
+from corrections.i18n import statutory_term
 from corrections.validation import field_errors, typed_number, typed_text
 
 #: Statutory terms: the Chinese name is the legal one and is shown as is; English is a gloss.
@@ -46,14 +47,8 @@ LEVEL_TERMS = {
 ZONE_ROWS = 3
 
 
-def term(terms: dict, code: str | None) -> str:
-    """A statutory term in Chinese for Chinese readers, "English (中文)" for the others."""
-    if code not in terms:
-        return code or ""
-    chinese, english = terms[code]
-    if str(get_locale()).startswith("zh"):
-        return chinese
-    return f"{english} ({chinese})"
+#: A statutory term in Chinese for Chinese readers, "English (中文)" for the others.
+term = statutory_term
 
 
 class Marked:
