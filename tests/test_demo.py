@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from corrections.alerts.models import Alert
+from corrections.auth.models import Officer
 from corrections.casefile.schemas import SubjectIn
 from corrections.checkin.models import Checkin, MissedWindow
 from corrections.demo import data
@@ -42,6 +43,9 @@ def test_demo_load_builds_a_living_county(app, client):
     with app.app_context():
         assert count(Office) == 14
         assert count(Subject) == 100
+        # Pages name people as people: every demo account has a display name.
+        shown = db.session.scalars(select(Officer.display_name)).all()
+        assert shown and all(shown) and len(set(shown)) == len(shown)
         for office in db.session.scalars(select(Office)):
             # Each office has a standard zone round its seat, valid as an enrolment's zone.
             zone = office.standard_zone

@@ -42,9 +42,27 @@ SUBJECT_PIN = "2468"
 
 #: (username, role, password) of the county-level accounts.
 COUNTY_ACCOUNTS = (
-    ("admin", "admin", ADMIN_PASSWORD),
-    ("supervisor", "supervisor", SUPERVISOR_PASSWORD),
-    ("viewer", "viewer", VIEWER_PASSWORD),
+    ("admin", "admin", ADMIN_PASSWORD, "县局系统管理员"),
+    ("supervisor", "supervisor", SUPERVISOR_PASSWORD, "周建华"),
+    ("viewer", "viewer", VIEWER_PASSWORD, "指挥中心值班"),
+)
+
+#: The display names of the office officers (officer01, officer02, ...), as the pages show them.
+OFFICER_NAMES = (
+    "李卫东",
+    "王秀兰",
+    "张国强",
+    "刘海燕",
+    "陈志明",
+    "杨丽华",
+    "赵建军",
+    "黄美玲",
+    "吴永平",
+    "周晓梅",
+    "徐德胜",
+    "孙桂芳",
+    "马文斌",
+    "朱春燕",
 )
 
 

@@ -73,7 +73,7 @@ def check_can_load(county: DemoCounty) -> None:
             "empty database (default SQLite: delete instance/corrections.sqlite3, "
             "then flask db upgrade)"
         )
-    names = [name for name, _, _ in data.COUNTY_ACCOUNTS] + [
+    names = [name for name, _, _, _ in data.COUNTY_ACCOUNTS] + [
         data.officer_username(n) for n in range(1, data.OFFICES_WITH_OFFICER + 1)
     ]
     taken = db.session.scalar(select(Officer.username).where(Officer.username.in_(names)).limit(1))
@@ -178,14 +178,18 @@ def _create_offices_and_accounts() -> dict[int, Officer]:
         offices.append(office)
     db.session.flush()
     county = {
-        role: create_officer(username, password, role)
-        for username, role, password in data.COUNTY_ACCOUNTS
+        role: create_officer(username, password, role, display_name=shown)
+        for username, role, password, shown in data.COUNTY_ACCOUNTS
     }
     workers = {}
     for number, office in enumerate(offices, start=1):
         if number <= data.OFFICES_WITH_OFFICER:
             workers[office.id] = create_officer(
-                data.officer_username(number), data.OFFICER_PASSWORD, "officer", office.code
+                data.officer_username(number),
+                data.OFFICER_PASSWORD,
+                "officer",
+                office.code,
+                display_name=data.OFFICER_NAMES[(number - 1) % len(data.OFFICER_NAMES)],
             )
         else:
             workers[office.id] = county["supervisor"]
