@@ -132,9 +132,10 @@ def register_blueprints(app: Flask) -> None:
     from corrections.casefile import views as casefile_views
     from corrections.monitoring import api as monitoring_api
     from corrections.monitoring import views as monitoring_views
+    from corrections.signals import devices as signal_devices
     from mobile_api import bp as mobile_bp
 
-    for module in (auth_api, admin_api, casefile_api, alerts_api, monitoring_api):
+    for module in (auth_api, admin_api, casefile_api, alerts_api, monitoring_api, signal_devices):
         csrf.exempt(module.bp)  # token clients; session calls are checked in api_officer()
         app.register_blueprint(module.bp)
     csrf.exempt(mobile_bp)

@@ -199,6 +199,10 @@ def end_body(env):
     return {"reason": "已无必要"}
 
 
+def device_body(env):
+    return {"device_id": "865432"}
+
+
 def phone_body(env):
     return {"phone": env.subject["phone"], "pin": "2468", "device_id": "phone-1"}
 
@@ -356,6 +360,9 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ),
     ("monitoring_api.end", "POST"): Recipe(
         "/api/v1/monitoring-orders/{order}/end", "token", end_body
+    ),
+    ("tracking_devices_api.put_tracking_device", "PUT"): Recipe(
+        "/api/v1/subjects/{subject}/tracking-device", "token", device_body
     ),
     ("alerts_api.list_alerts", "GET"): Recipe("/api/v1/alerts", "token", args=ALERT_ARGS),
     ("alerts_api.show", "GET"): Recipe("/api/v1/alerts/{alert}", "token", args=("history_page",)),

@@ -1,0 +1,1 @@
+"""Background positions from phones under an electronic-monitoring order (signals)."""
