@@ -12,12 +12,14 @@ service (docs/maps.md), and the page's CSP admits that service's hosts for image
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from babel.dates import format_skeleton
 from flask import current_app
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 
 #: Point statuses as check-ins carry them; anything else is drawn as accepted.
 FLAGGED = "flagged"
@@ -68,6 +70,8 @@ class MapData:
     points: list[dict] = field(default_factory=list)
     offices: list[dict] = field(default_factory=list)
     home: dict | None = None
+    #: Join the points in time order with a line (a subject's movements over some days).
+    track: bool = False
     _lon0: float | None = None
 
     def _lon(self, lon: float) -> float:
@@ -111,9 +115,11 @@ class MapData:
         lines: Iterable[str],
         accuracy_m: float | None = None,
         focus: bool = False,
+        day: str | None = None,
     ) -> None:
         """A position (a check-in or an alert's fix); `lines` are what a tap on it shows,
-        `focus` marks the one the page is about (drawn above everything else)."""
+        `focus` marks the one the page is about (drawn above everything else), `day` (a local
+        date, YYYY-MM-DD) lets the map's day picker show one day of a track."""
         if lat is None or lon is None:
             return
         self.points.append(
@@ -124,6 +130,7 @@ class MapData:
                 "accuracy_m": accuracy_m,
                 "focus": focus,
                 "lines": [line for line in lines if line],
+                "day": day,
             }
         )
 
@@ -146,6 +153,15 @@ class MapData:
             office["zone"] = zone
         self.offices.append(office)
 
+    def days(self) -> list[tuple[str, str]]:
+        """The local days the points fall on, newest first, as (YYYY-MM-DD, "12月2日周三")
+        for the day picker."""
+        days = sorted({p["day"] for p in self.points if p.get("day")}, reverse=True)
+        locale = get_locale()
+        return [
+            (d, format_skeleton("MMMEd", dt.date.fromisoformat(d), locale=locale)) for d in days
+        ]
+
     def is_empty(self) -> bool:
         """True when there is nothing to draw."""
         return not (self.zones or self.points or self.offices or self.home)
@@ -157,6 +173,7 @@ class MapData:
             "points": self.points,
             "offices": self.offices,
             "home": self.home,
+            "track": self.track,
             "tiles": tile_settings(current_app.config),
             # The scale bar's units, as the distances elsewhere are written (米, 公里).
             "units": {"m": gettext("%(m)s m"), "km": gettext("%(km)s km")},

@@ -297,3 +297,40 @@ def test_an_area_drawn_corner_by_corner_is_stored_with_the_corners_drawn(
     for corner, (_, drawn) in zip(stored, corners, strict=True):
         assert geodesic(corner, drawn).meters < 1
     assert page.errors == []
+
+
+def test_the_subject_map_draws_a_weeks_track_and_shows_one_day_at_a_time(
+    live_server, open_page, app, world, at
+):
+    world.officer("li", office_code="T01")
+    subject_id = world.subject(name="王小明")["id"]
+    now = clock.now()
+    # The one 8 days ago arrived then; it is out of the week the map draws.
+    for n, days in enumerate((8, 2, 1, 0, 0)):
+        when = now - dt.timedelta(days=days, minutes=30 - n)
+        where = (SEAT[0] + 0.002 * n, SEAT[1] + 0.001 * n)
+        at(when + dt.timedelta(minutes=1))
+        record_checkin(app, subject_id, LocationReport(f"c{n}", *where, 15.0, when))
+    at(now)
+    page = open_page(1366, 768)
+    sign_in(page, live_server, f"/subjects/{subject_id}")
+    ready(page, "subject-map")
+    marks = page.locator("#subject-map .map-accepted")
+    assert marks.count() == 4
+    picker = page.get_by_label("Show")
+    options = picker.locator("option").all_inner_texts()
+    assert options[0] == "All 3 days" and len(options) == 4
+    with app.app_context():
+        today = now.astimezone(clock.local_zone()).date()
+    picker.select_option(today.isoformat())
+    assert marks.count() == 2
+    # The track joins the day's two check-ins: one line of two points.
+    points = page.evaluate(
+        "() => { let n = 0; document.getElementById('subject-map').leafletMap.eachLayer("
+        "l => { if (l instanceof L.Polyline && !(l instanceof L.Polygon) && l.getLatLngs)"
+        " n = Math.max(n, l.getLatLngs().length); }); return n; }"
+    )
+    assert points == 2
+    picker.select_option("")
+    assert marks.count() == 4
+    assert page.errors == []

@@ -81,14 +81,33 @@ def from_home(subject, checkins: Sequence) -> dict[int, float]:
     return {c.id: geodesic_m(home, (c.lat, c.lon)) for c in checkins if c.lat is not None}
 
 
-def subject_map(subject, zones: Sequence, checkins: Sequence) -> MapData:
-    """One subject's map: zones, home, office and the latest check-ins (newest drawn on top)."""
-    data = MapData()
+def subject_map(subject, zones: Sequence, checkins: Sequence, *, since: dt.datetime) -> MapData:
+    """One subject's map: zones, home, office and their movements since `since` (the check-ins
+    in time order, joined as a track, newest drawn on top), each with its local day."""
+    data = MapData(track=True)
     data.add_home(subject.home_lat, subject.home_lon, gettext("Home"))
     _add_zones(data, zones)
+    zone = clock.local_zone()
     for c in reversed(checkins):
+        if clock.as_utc(c.recorded_at) < since:
+            continue
         data.add_point(
-            c.lat, c.lon, status=c.status, lines=checkin_lines(c), accuracy_m=c.accuracy_m
+            c.lat,
+            c.lon,
+            status=c.status,
+            lines=checkin_lines(c),
+            accuracy_m=c.accuracy_m,
+            day=clock.as_utc(c.recorded_at).astimezone(zone).date().isoformat(),
+        )
+    if not data.points and checkins:
+        # Nothing lately: the last position there is, so the map still says where.
+        last = checkins[0]
+        data.add_point(
+            last.lat,
+            last.lon,
+            status=last.status,
+            lines=checkin_lines(last, gettext("Last check-in")),
+            accuracy_m=last.accuracy_m,
         )
     office = subject.office
     data.add_office(office.name, office.lat, office.lon)

@@ -6,6 +6,7 @@ the JSON API calls), within the officer's office scope, and audited as the API a
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections import Counter
 
@@ -50,7 +51,8 @@ bp = Blueprint("subjects", __name__, template_folder="templates")
 PER_PAGE = 25
 #: How many check-ins the timeline lists, and how many of them the map draws.
 TIMELINE_LENGTH = 50
-MAP_POINTS = 30
+#: How far back the subject's map draws their movements (the day picker offers each day).
+TRACK_SPAN = dt.timedelta(days=7)
 
 
 def subject_status_labels() -> dict[str, str]:
@@ -164,7 +166,7 @@ def show(subject_id: int):
         open_alerts=list(zip(open_alerts, alerts.present(open_alerts), strict=True)),
         next_window=window,
         window_open=window is not None and window.start <= now,
-        map_data=mapping.subject_map(subject, zones, checkins[:MAP_POINTS]),
+        map_data=mapping.subject_map(subject, zones, checkins, since=now - TRACK_SPAN),
         from_home=mapping.from_home(subject, checkins),
         statuses=subject_status_labels(),
         checkin_kinds=checkin_kind_labels(),

@@ -133,10 +133,12 @@
       bounds.extend(home.getLatLng());
     }
     // Oldest first, so where marks overlap the newest is on top; flagged and focus have panes.
+    var byDay = [];
     data.points.forEach(function (point) {
       var flagged = point.status === "flagged";
+      var layers = [];
       if (point.accuracy_m) {
-        L.circle([point.lat, point.lon], {
+        layers.push(L.circle([point.lat, point.lon], {
           radius: point.accuracy_m,
           pane: "accuracy",
           className: "map-accuracy" + (flagged ? " map-accuracy-flagged" : ""),
@@ -146,7 +148,7 @@
           fillOpacity: 0.08,
           interactive: false,
           pmIgnore: true,
-        }).addTo(map);
+        }).addTo(map));
       }
       var marker = L.marker([point.lat, point.lon], {
         icon: point.focus ? icons().focus : flagged ? icons().flagged : icons().accepted,
@@ -156,10 +158,48 @@
         pmIgnore: true,
       }).addTo(map);
       marker.bindPopup(textBox(point.lines, "map-popup"));
+      layers.push(marker);
+      byDay.push({ day: point.day, at: marker.getLatLng(), layers: layers });
       bounds.extend(marker.getLatLng());
       if (point.focus) bounds.extend(marker.getLatLng().toBounds(2 * (point.accuracy_m || 0)));
     });
+    if (data.track) trackOf(map, byDay);
     return bounds;
+  }
+
+  /* A subject's movements: a line through the check-ins in time order, and a day picker
+   * (a <select data-map-day> beside the map) that shows one day at a time. */
+  function trackOf(map, points) {
+    var line = L.polyline([], {
+      pane: "zones",
+      className: "map-track",
+      color: "#4a4a4a",
+      weight: 2,
+      dashArray: "6 6",
+      interactive: false,
+      pmIgnore: true,
+    }).addTo(map);
+    function show(day) {
+      var shown = [];
+      points.forEach(function (point) {
+        var visible = !day || point.day === day;
+        point.layers.forEach(function (layer) {
+          if (visible && !map.hasLayer(layer)) layer.addTo(map);
+          if (!visible && map.hasLayer(layer)) map.removeLayer(layer);
+        });
+        if (visible) shown.push(point.at);
+      });
+      line.setLatLngs(shown.length > 1 ? shown : []);
+      if (day && shown.length) map.fitBounds(L.latLngBounds(shown), FIT);
+    }
+    show("");
+    var picker = document.querySelector('[data-map-day="' + map.getContainer().id + '"]');
+    if (picker) {
+      picker.addEventListener("change", function () {
+        map.closePopup();
+        show(picker.value);
+      });
+    }
   }
 
   function tiles(map, settings) {
