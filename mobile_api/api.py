@@ -67,6 +67,14 @@ def login():
         throttle.succeeded(key)  # the PIN was right: not a guess
         db.session.commit()
         raise not_in_supervision() from None
+    except subjects.DeviceRefused:
+        throttle.succeeded(key)
+        db.session.commit()  # the refusal's audit entry
+        raise ApiError(
+            403,
+            "device_refused",
+            gettext("This phone is not approved for check-ins. Please contact your office."),
+        ) from None
     throttle.succeeded(key)
     db.session.commit()
     return jsonify(

@@ -203,6 +203,10 @@ def device_body(env):
     return {"device_id": "865432"}
 
 
+def refusal_body(env):
+    return {"device_id": "phone-9", "reason": "不是本人的手机"}
+
+
 def phone_body(env):
     return {"phone": env.subject["phone"], "pin": "2468", "device_id": "phone-1"}
 
@@ -243,6 +247,12 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("alerts.acknowledge", "POST"): Recipe("/alerts/{alert}/ack", "session", no_fields, form=True),
     ("alerts.release", "POST"): Recipe(
         "/alerts/{alert}/release", "session", no_fields, form=True, before=acknowledged
+    ),
+    ("subjects.approve_device", "POST"): Recipe(
+        "/subjects/{subject}/device/approve", "session", device_body, form=True
+    ),
+    ("subjects.refuse_device", "POST"): Recipe(
+        "/subjects/{subject}/device/refuse", "session", refusal_body, form=True
     ),
     ("alerts.resolve", "POST"): Recipe(
         "/alerts/{alert}/resolve", "session", lambda e: {"note": "电话核实"}, form=True
@@ -360,6 +370,12 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ),
     ("monitoring_api.end", "POST"): Recipe(
         "/api/v1/monitoring-orders/{order}/end", "token", end_body
+    ),
+    ("admin_api.refuse_subject_device", "POST"): Recipe(
+        "/api/v1/subjects/{subject}/device/refuse", "token", refusal_body
+    ),
+    ("admin_api.approve_subject_device", "POST"): Recipe(
+        "/api/v1/subjects/{subject}/device/approve", "token", device_body
     ),
     ("tracking_devices_api.put_tracking_device", "PUT"): Recipe(
         "/api/v1/subjects/{subject}/tracking-device", "token", device_body

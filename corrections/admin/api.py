@@ -26,6 +26,7 @@ from corrections.offices import services
 from corrections.offices.models import Office
 from corrections.subjects import services as subjects
 from corrections.subjects.models import Subject
+from corrections.subjects.schemas import DeviceDecisionIn, DeviceRefusalIn
 from corrections.validation import Latitude, Longitude, Schema, parse_json, text
 from corrections.zones.schemas import ZoneIn
 
@@ -201,3 +202,38 @@ def revoke_subject_tokens(subject_id: int):
     revoked = subjects.sign_out_phone(subject, actor=request_actor(), now=clock.now())
     db.session.commit()
     return jsonify(tokens_revoked=revoked)
+
+
+@bp.post("/subjects/<int:subject_id>/device/refuse")
+@api_roles(*CASEWORK_ROLES)
+def refuse_subject_device(subject_id: int):
+    """Refuse a phone after a device_change (not the person's, or in someone else's hands): its
+    logins are turned away (403 device_refused) and, if it is signed in, it is signed out."""
+    officer = api_officer()
+    subject = record_in_scope("subject", subject_id, db.session.get(Subject, subject_id), officer)
+    data = parse_json(DeviceRefusalIn)
+    revoked = subjects.refuse_device(
+        subject,
+        data.device_id,
+        data.reason,
+        officer_id=officer.id,
+        actor=request_actor(),
+        now=clock.now(),
+    )
+    db.session.commit()
+    return jsonify(device_id=data.device_id, refused=True, tokens_revoked=revoked)
+
+
+@bp.post("/subjects/<int:subject_id>/device/approve")
+@api_roles(*CASEWORK_ROLES)
+def approve_subject_device(subject_id: int):
+    """Approve a phone for a subject (a new phone that is theirs, or one refused before)."""
+    subject = record_in_scope(
+        "subject", subject_id, db.session.get(Subject, subject_id), api_officer()
+    )
+    data = parse_json(DeviceDecisionIn)
+    lifted = subjects.approve_device(
+        subject, data.device_id, actor=request_actor(), now=clock.now()
+    )
+    db.session.commit()
+    return jsonify(device_id=data.device_id, refused=False, refusal_lifted=lifted)

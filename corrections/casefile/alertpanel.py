@@ -15,6 +15,7 @@ from corrections.casefile.mapping import alert_map, from_home
 from corrections.checkin.services import checkins_of
 from corrections.extensions import db
 from corrections.subjects.models import Subject
+from corrections.subjects.services import refused_devices
 from corrections.zones.services import zones_of
 
 TEMPLATE = "subjects/_alert_panel.html"
@@ -42,6 +43,21 @@ def subject_panel(alert, actor: Actor, at: dt.datetime) -> ConcernPanel | None:
             "status": subject.status_on(clock.local_today()),
             "last_checkin": last,
             "last_from_home_m": from_home(subject, [last]).get(last.id) if last else None,
+            "device": _device_decision(alert, subject),
             "map": alert_map(alert, subject, zones_of([subject.id]).get(subject.id, []), last),
         },
     )
+
+
+def _device_decision(alert, subject: Subject) -> dict | None:
+    """For a new phone (device_change): which phone, and whether it was refused already."""
+    if alert.kind != "device_change" or not (alert.evidence or {}).get("device_id"):
+        return None
+    device_id = alert.evidence["device_id"]
+    refused = {r.device_id: r for r in refused_devices(subject.id)}
+    return {
+        "alert_id": alert.id,
+        "device_id": device_id,
+        "previous": alert.evidence.get("previous_device_id"),
+        "refusal": refused.get(device_id),
+    }

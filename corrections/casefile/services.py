@@ -92,6 +92,11 @@ def read_file(subject: Subject, actor: Actor, today: dt.date, now: dt.datetime) 
     return files_of([subject], today, now)[0]
 
 
+def record_shown(subject: Subject, actor: Actor, now: dt.datetime, shown: str) -> None:
+    """Audit a page that shows part of the subject's record (`shown` says which)."""
+    audit("subject.read", actor, now, subject_id=subject.id, detail={"shown": shown})
+
+
 def read_list(subjects: Sequence[Subject], actor: Actor, now: dt.datetime, args: dict) -> None:
     """A list shows names and phone numbers: one audit row naming who was shown."""
     ids = [s.id for s in subjects]

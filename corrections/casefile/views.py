@@ -13,6 +13,7 @@ from collections import Counter
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from corrections import clock
@@ -42,7 +43,9 @@ from corrections.checkin.settings import current as checkin_settings
 from corrections.extensions import count_rows, db
 from corrections.offices.services import offices_in_scope
 from corrections.pages import render_and_commit
+from corrections.subjects import services as subjects_services
 from corrections.subjects.models import STATUSES, Subject
+from corrections.subjects.schemas import DeviceDecisionIn, DeviceRefusalIn
 from corrections.subjects.services import subjects_query
 from corrections.zones.services import zones_of
 
@@ -236,3 +239,81 @@ def _enrol_page(form: EnrolForm, offices, *, summary=(), warnings=()) -> str:
 
 def _form_field(service_field: str) -> str:
     return {"home.lat": "home_lat", "home.lon": "home_lon"}.get(service_field, service_field)
+
+
+@bp.post("/subjects/<int:subject_id>/device/approve")
+@page_roles(*CASEWORK_ROLES)
+def approve_device(subject_id: int):
+    """The new phone is the person's own (from a device_change alert's page)."""
+    subject = subject_in_scope(subject_id)
+    data = _device_form(DeviceDecisionIn)
+    if data is None:
+        return _device_decision_again(subject)
+    subjects_services.approve_device(
+        subject, data.device_id, actor=officer_actor(current_user), now=clock.now()
+    )
+    db.session.commit()
+    flash(gettext("The new phone is approved."), "success")
+    return redirect(_back_to_alert(subject))
+
+
+@bp.post("/subjects/<int:subject_id>/device/refuse")
+@page_roles(*CASEWORK_ROLES)
+def refuse_device(subject_id: int):
+    """The new phone is not the person's: it is signed out and turned away from now on."""
+    subject = subject_in_scope(subject_id)
+    data = _device_form(DeviceRefusalIn)
+    if data is None:
+        return _device_decision_again(subject)
+    subjects_services.refuse_device(
+        subject,
+        data.device_id,
+        data.reason,
+        officer_id=current_user.id,
+        actor=officer_actor(current_user),
+        now=clock.now(),
+    )
+    db.session.commit()
+    flash(gettext("The phone is refused and signed out."), "success")
+    return redirect(_back_to_alert(subject))
+
+
+def _device_form(schema):
+    """The decision's fields checked by the API's schema, or None if refused."""
+    try:
+        return schema.from_plain({k: request.form.get(k, "") for k in schema.model_fields})
+    except ValidationError:
+        return None
+
+
+def _device_decision_again(subject: Subject):
+    """A decision the schema refused: the form again with its problem in view (422), what was
+    typed kept. It shows the person's name: audited as a read of their record."""
+    services.record_shown(subject, officer_actor(current_user), clock.now(), "device_decision")
+    refused = {r.device_id: r for r in subjects_services.refused_devices(subject.id)}
+    device_id = request.form.get("device_id", "")
+    device = {
+        "alert_id": request.form.get("alert_id", type=int),
+        "device_id": device_id,
+        "refusal": refused.get(device_id),
+    }
+    return render_and_commit(
+        "subjects/device_decision.html",
+        422,
+        subject=subject,
+        device=device,
+        problem=gettext("Write why the phone is refused. The reason is required.")
+        if "reason" in request.form
+        else gettext("This phone cannot be decided on from here."),
+        typed_reason=request.form.get("reason", ""),
+        back=_back_to_alert(subject),
+    )
+
+
+def _back_to_alert(subject: Subject, fragment: str = "#device-decision") -> str:
+    """The alert page the decision was taken on (if it is the subject's), else their page."""
+    alert_id = request.form.get("alert_id", type=int)
+    alert = db.session.get(Alert, alert_id) if alert_id else None
+    if alert is not None and alert.subject_id == subject.id:
+        return url_for("alerts.show", alert_id=alert.id) + fragment
+    return url_for(".show", subject_id=subject.id)

@@ -66,3 +66,17 @@ class Subject(db.Model):
         if day > self.supervision_end:
             return "ended"
         return "active"
+
+
+class RefusedDevice(db.Model):
+    """A phone an officer refused for a subject after a `device_change` (not theirs, or in
+    someone else's hands): its logins are turned away until an officer approves it."""
+
+    __tablename__ = "refused_devices"
+
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    refused_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    #: The officer who refused it, and why (shown to the next officer).
+    refused_by: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    reason: Mapped[str] = mapped_column(String(500))

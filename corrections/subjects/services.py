@@ -20,7 +20,7 @@ from corrections.i18n import N_, FieldProblem
 from corrections.masking import mask_id_number
 from corrections.offices.models import Office
 from corrections.phones import normalize_phone
-from corrections.subjects.models import Subject
+from corrections.subjects.models import RefusedDevice, Subject
 
 PHONE_TAKEN = N_("this phone number is already registered to a subject")
 ID_NUMBER_TAKEN = N_("a subject with this resident ID number is already enrolled")
@@ -202,6 +202,10 @@ class NotInSupervision(Exception):
     """The subject's supervision has ended (403 not_in_supervision)."""
 
 
+class DeviceRefused(Exception):
+    """An officer refused this phone for the subject (403 device_refused)."""
+
+
 @dataclass(frozen=True)
 class PhoneSession:
     """A phone logged in: its token (shown once), when it expires, and whose it is."""
@@ -244,6 +248,15 @@ def phone_login(
     if subject.status_on(today) == "ended":
         raise NotInSupervision()
     actor = Actor.subject(subject.id, ip)
+    if db.session.get(RefusedDevice, (subject.id, device_id)) is not None:
+        audit(
+            "subject.login_refused_device",
+            actor,
+            now,
+            subject_id=subject.id,
+            detail={"device_id": device_id},
+        )
+        raise DeviceRefused()
     if subject.device_id is not None and subject.device_id != device_id:
         raise_alert(
             "device_change",
@@ -267,6 +280,64 @@ def phone_login(
     )
     audit("subject.login", actor, now, subject_id=subject.id, detail={"device_id": device_id})
     return PhoneSession(token, row.expires_at, subject)
+
+
+def refuse_device(
+    subject: Subject,
+    device_id: str,
+    reason: str,
+    *,
+    officer_id: int | None,
+    actor: Actor,
+    now: dt.datetime,
+) -> int:
+    """Refuse a phone for the subject: its logins are turned away from now on, and if it is the
+    phone signed in now, every token is revoked (the person signs in again on their own
+    phone). How many tokens were revoked. Audited."""
+    refusal = db.session.get(RefusedDevice, (subject.id, device_id))
+    if refusal is None:
+        refusal = RefusedDevice(subject_id=subject.id, device_id=device_id)
+        db.session.add(refusal)
+    refusal.refused_at, refusal.refused_by, refusal.reason = now, officer_id, reason
+    revoked = 0
+    if subject.device_id == device_id:
+        revoked = accounts.revoke_tokens(subject_id=subject.id, now=now)
+        subject.device_id = None  # the next login, from the person's own phone, is no change
+    audit(
+        "subject.device_refused",
+        actor,
+        now,
+        subject_id=subject.id,
+        detail={"device_id": device_id, "tokens_revoked": revoked},
+    )
+    return revoked
+
+
+def approve_device(subject: Subject, device_id: str, *, actor: Actor, now: dt.datetime) -> bool:
+    """Approve a phone for the subject (a new phone that is really theirs, or one refused
+    before): it may sign in. True if a refusal was lifted. Audited."""
+    refusal = db.session.get(RefusedDevice, (subject.id, device_id))
+    if refusal is not None:
+        db.session.delete(refusal)
+    audit(
+        "subject.device_approved",
+        actor,
+        now,
+        subject_id=subject.id,
+        detail={"device_id": device_id, "refusal_lifted": refusal is not None},
+    )
+    return refusal is not None
+
+
+def refused_devices(subject_id: int) -> list[RefusedDevice]:
+    """The phones refused for the subject, newest refusal first."""
+    return list(
+        db.session.scalars(
+            select(RefusedDevice)
+            .where(RefusedDevice.subject_id == subject_id)
+            .order_by(RefusedDevice.refused_at.desc())
+        )
+    )
 
 
 def sign_out_phone(subject: Subject, *, actor: Actor, now: dt.datetime) -> int:
