@@ -29,7 +29,9 @@ def test_an_officer_binds_a_device_and_binding_again_moves_it(app, client, world
         assert subject_for_device("865433") == second
         assert subject_for_device("865432") is None  # replaced by the first rebinding
         entries = db.session.scalars(
-            select(AuditEntry).where(AuditEntry.action == "subject.tracking_device.bind")
+            select(AuditEntry)
+            .where(AuditEntry.action == "subject.tracking_device.bind")
+            .order_by(AuditEntry.id)
         ).all()
         assert [e.subject_id for e in entries] == [first, first, second]
         assert entries[-1].detail["moved_from_subject"] == first
