@@ -1,5 +1,6 @@
 """Configuration classes, driven by the environment."""
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -92,12 +93,31 @@ class Config:
     #: A window is judged this long after it ends, so a check-in sent at the last minute over a
     #: slow network is in before the sweep looks.
     CHECKIN_GRACE_MINUTES = _int("CHECKIN_GRACE_MINUTES", 15)
+    #: Background signals: a geofence exit is confirmed by this many consecutive fixes wholly
+    #: outside every allowed zone (one bad fix is not an escape)...
     GEOFENCE_CONFIRM_FIXES = _int("GEOFENCE_CONFIRM_FIXES", 3)
+    #: ...and, once confirmed, clears after this many consecutive fixes back inside, so a
+    #: subject walking along the boundary does not open and clear it over and over.
+    GEOFENCE_CLEAR_FIXES = _int("GEOFENCE_CLEAR_FIXES", 3)
+    #: This many consecutive fixes at exactly the same coordinates over at least this many
+    #: minutes is a spoofing sign: a real receiver's fixes differ in the last decimals even
+    #: when the phone lies still.
+    REPEATED_FIX_COUNT = _int("REPEATED_FIX_COUNT", 20)
+    REPEATED_FIX_MINUTES = _int("REPEATED_FIX_MINUTES", 30)
+    #: Per supervision level, thresholds set apart from the defaults above, as JSON:
+    #: {"strict": {"signal_lost_hours": 2}} (names: exit_confirm_fixes, exit_clear_fixes,
+    #: signal_lost_hours, impossible_travel_kmh, repeat_fixes, repeat_minutes).
+    SIGNAL_THRESHOLDS = json.loads(os.environ.get("SIGNAL_THRESHOLDS") or "{}")
     #: Enrolment warns (the officer confirms) when a zone lies farther than this from the
     #: office, or a home this far off would be near the office with latitude and longitude
     #: swapped: a township's area is a few kilometres across, a county a few tens.
     ENROL_OFFICE_RADIUS_KM = float(os.environ.get("ENROL_OFFICE_RADIUS_KM", 30))
+    #: signal_lost when no position has been recorded for this many hours while a monitoring
+    #: order is in force (per level: SIGNAL_THRESHOLDS).
     SIGNAL_LOST_HOURS = _int("SIGNAL_LOST_HOURS", 6)
+    #: Signals older than this many days are deleted (whole partitions on PostgreSQL; the
+    #: deletion is logged). Tracking data serves corrections only and is not kept for ever.
+    SIGNAL_RETENTION_DAYS = _int("SIGNAL_RETENTION_DAYS", 180)
     #: An approved monitoring order raises `monitoring_order_expiring` this many days before
     #: its last day, so the office renews it in time (a new approval) or lets it end.
     MONITORING_EXPIRY_WARNING_DAYS = _int("MONITORING_EXPIRY_WARNING_DAYS", 7)

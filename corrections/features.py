@@ -15,6 +15,8 @@ from corrections.checkin import kinds as checkin_kinds
 from corrections.checkin.settings import CheckinSettings
 from corrections.monitoring import detector as monitoring_detector
 from corrections.monitoring import kinds as monitoring_kinds
+from corrections.signals import detector as signal_detector
+from corrections.signals import kinds as signal_kinds
 from corrections.subjects import kinds as subject_kinds
 from corrections.subjects import services as subject_services
 from corrections.zones import kinds as zone_kinds
@@ -25,6 +27,7 @@ ALERT_KINDS = (
     *zone_kinds.KINDS,
     *subject_kinds.KINDS,
     *monitoring_kinds.KINDS,
+    *signal_kinds.KINDS,
 )
 
 
@@ -45,6 +48,7 @@ def _missed_checkins(now: dt.datetime, config: Mapping) -> dict:
 DETECTORS = (
     Detector("missed_checkin", _missed_checkins),
     Detector("monitoring_order_expiring", monitoring_detector.detect_expiring_orders),
+    Detector("signal_lost", signal_detector.detect_signal_lost),
 )
 
 

@@ -22,7 +22,14 @@ from corrections.types import UtcDateTime
 STATUSES = ("open", "acknowledged", "resolved", "dismissed")
 UNRESOLVED = ("open", "acknowledged")
 #: History steps taken by the system rather than an officer.
-SYSTEM_ACTIONS = ("opened", "repeated", "met_late", "auto_resolved")
+SYSTEM_ACTIONS = (
+    "opened",
+    "repeated",
+    "met_late",
+    "auto_resolved",
+    "back_inside",
+    "signal_back",
+)
 OFFICER_ACTIONS = ("acknowledged", "released", "resolved", "dismissed", "reassigned")
 
 UNRESOLVED_SQL = "status IN ('open', 'acknowledged')"

@@ -137,12 +137,14 @@ def _record_repeats(alert_ids, at: dt.datetime) -> None:
         db.session.execute(insert(AlertEvent), fresh)
 
 
-def _one_row(concern: dict, office_id: int, level: str | None, evidence: dict):
+def _one_row(
+    concern: dict, office_id: int, level: str | None, evidence: dict, occurrences: int = 1
+):
     return select(
         *(literal(value, type_).label(name) for name, (value, type_) in concern.items()),
         literal(office_id, Integer).label("office_id"),
         literal(level, String).label("level"),
-        literal(1, Integer).label("occurrences"),
+        literal(occurrences, Integer).label("occurrences"),
         literal(evidence, JSON).label("evidence"),
     )
 
@@ -163,10 +165,12 @@ def raise_alert(
     level: str,
     evidence: dict,
     at: dt.datetime,
+    occurrences: int = 1,
 ) -> int:
-    """Open an alert of `kind` about a subject, or bump the unresolved one; its id."""
+    """Open an alert of `kind` about a subject, or bump the unresolved one; its id.
+    `occurrences` counts what one call found (a batch of positions outside, say)."""
     concern = {"subject_id": (subject_id, Integer)}
-    return _raise_one(kind, _one_row(concern, office_id, level, evidence), at)
+    return _raise_one(kind, _one_row(concern, office_id, level, evidence, occurrences), at)
 
 
 def raise_case_alert(

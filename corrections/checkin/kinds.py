@@ -82,6 +82,13 @@ def _travel_summary(alert, evidence: dict) -> str:
 
 
 def _mock_summary(alert, evidence: dict) -> str:
+    if evidence.get("reason") == "repeated_coordinates":
+        return gettext(
+            "The same coordinates exactly, %(num)s times in a row over %(minutes)s minutes: "
+            "real positions always vary a little.",
+            num=evidence.get("repeated_fixes", "?"),
+            minutes=evidence.get("repeated_minutes", "?"),
+        )
     return gettext("The phone reported a simulated (mock) location.")
 
 
@@ -127,7 +134,15 @@ MOCK_LOCATION = AlertKind(
     escalated_when_strict("high"),
     "high",
     summary=_mock_summary,
-    evidence_labels=POSITION_LABELS,
+    evidence_labels={
+        **POSITION_LABELS,
+        "reason": _l("Reason"),
+        "repeated_fixes": _l("Identical positions in a row"),
+        "repeated_since": _l("Identical since"),
+        "repeated_minutes": _l("Identical for (minutes)"),
+        "threshold_fixes": _l("Positions needed"),
+        "threshold_minutes": _l("Minutes needed"),
+    },
     detector="ingest",
 )
 

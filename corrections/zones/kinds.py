@@ -16,6 +16,8 @@ POSITION_LABELS = {
     "accuracy_counted_m": _l("Accuracy counted by the rules"),
     "recorded_at": _l("Recorded at"),
     "checkin_id": _l("Check-in number"),
+    "signal_id": _l("Position number"),
+    "source": _l("Reported by"),
 }
 
 
@@ -24,6 +26,15 @@ def _metres(value) -> str:
 
 
 def _geofence_summary(alert, evidence: dict) -> str:
+    if evidence.get("source") == "signals":
+        return gettext(
+            "Tracked %(distance)s outside the allowed zone %(zone)s, confirmed by %(fixes)s "
+            "positions in a row (accurate to %(acc)s).",
+            distance=_metres(evidence.get("distance_outside_m")),
+            zone=evidence.get("nearest_zone", ""),
+            fixes=evidence.get("confirmed_by_fixes", "?"),
+            acc=_metres(evidence.get("accuracy_counted_m", evidence.get("accuracy_m"))),
+        )
     return gettext(
         "Checked in %(distance)s outside the allowed zone %(zone)s (accurate to %(acc)s).",
         distance=_metres(evidence.get("distance_outside_m")),
@@ -33,6 +44,8 @@ def _geofence_summary(alert, evidence: dict) -> str:
 
 
 def _exclusion_summary(alert, evidence: dict) -> str:
+    if evidence.get("source") == "signals":
+        return gettext("Tracked inside the exclusion zone %(zone)s.", zone=evidence.get("zone", ""))
     return gettext("Checked in inside the exclusion zone %(zone)s.", zone=evidence.get("zone", ""))
 
 
@@ -50,6 +63,11 @@ GEOFENCE_EXIT = AlertKind(
         "allowed_zones": _l("Allowed zones measured"),
         "zone": _l("Zone"),
         "zone_id": _l("Zone number"),
+        "confirmed_by_fixes": _l("Positions in a row wholly outside"),
+        "confirm_threshold": _l("Positions needed to confirm"),
+        "first_outside_at": _l("First position outside at"),
+        "farthest_outside_m": _l("Farthest outside"),
+        "fixes": _l("Positions outside"),
     },
     detector="ingest",
 )

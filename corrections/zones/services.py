@@ -75,3 +75,25 @@ def shape_of(zone: Zone) -> rules.ZoneShape:
         radius_m=zone.radius_m,
         polygon=tuple(tuple(c) for c in zone.polygon) if zone.polygon else None,
     )
+
+
+def zones_on_days(subject_id: int, days: set[dt.date]) -> dict[dt.date, list[rules.ZoneShape]]:
+    """The subject's zones in force on each of the local `days`, read with one statement (a
+    batch of background positions spans a day or two)."""
+    first, last = min(days), max(days)
+    rows = db.session.scalars(
+        select(Zone).where(
+            Zone.subject_id == subject_id,
+            or_(Zone.valid_from.is_(None), Zone.valid_from <= last),
+            or_(Zone.valid_to.is_(None), Zone.valid_to >= first),
+        )
+    ).all()
+    return {
+        day: [
+            shape_of(z)
+            for z in rows
+            if (z.valid_from is None or z.valid_from <= day)
+            and (z.valid_to is None or z.valid_to >= day)
+        ]
+        for day in days
+    }

@@ -1,0 +1,324 @@
+"""Taking in batches of background positions and judging them against the subject's track.
+
+`ingest` is the one way in for `/mobile/v1/signals` and `/osmand`. A batch is refused whole
+before anything is written: a point with an impossible time (422 naming its index), or any point
+when no monitoring order is in force or the point's day lies outside it (403). Points already
+stored (the same client_id, or the same time and place) are counted, not stored again. The
+subject's tracking state is locked for the batch (one batch of a subject at a time; other
+subjects' batches run alongside), the points are judged from it (signals.rules), stored with
+their flags in one statement, and the findings raise alerts through the one alert path: one
+raise per kind per batch, counting every point that called for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from corrections import clock
+from corrections.actors import Actor
+from corrections.alerts.raising import raise_alert
+from corrections.alerts.services import record_system_step
+from corrections.audit.services import record as audit
+from corrections.extensions import db
+from corrections.i18n import N_, translate
+from corrections.monitoring import services as monitoring
+from corrections.signals import rules
+from corrections.signals.models import Signal, TrackingState
+from corrections.signals.settings import SignalSettings
+from corrections.subjects.models import Subject
+from corrections.zones.rules import Fix
+from corrections.zones.services import zones_on_days
+
+
+@dataclass(frozen=True)
+class Report:
+    """One background position as a phone or tracking app sent it."""
+
+    lat: float
+    lon: float
+    accuracy_m: float | None
+    recorded_at: dt.datetime
+    client_id: str | None = None
+    mock_location: bool | None = None
+    speed_kmh: float | None = None
+    battery_pct: float | None = None
+
+
+class PointRefused(ValueError):
+    """A point of the batch cannot be stored (422): its index, the field, an English msgid."""
+
+    def __init__(self, index: int, field: str, message: str, **params):
+        self.index, self.field, self.message, self.params = index, field, message, params
+        super().__init__(f"{index}.{field}: {message % params if params else message}")
+
+    def translated(self) -> str:
+        """The reason in the reader's language."""
+        return translate(self.message, **self.params)
+
+
+class NoMonitoringOrder(Exception):
+    """No order in force covers the point at `index` (None: none in force at all); 403."""
+
+    def __init__(self, index: int | None = None):
+        self.index = index
+        super().__init__("no monitoring order" if index is None else f"point {index}")
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """What a batch did: points stored, duplicates counted, alerts raised (kind → id)."""
+
+    stored: int
+    duplicates: int
+    alerts: dict[str, int]
+
+
+def check_times(reports: Sequence[Report], now: dt.datetime, settings: SignalSettings) -> None:
+    """Refuse a point recorded too far in the future (clock skew) or too long ago."""
+    hours = int(settings.max_age.total_seconds() // 3600)
+    for index, report in enumerate(reports):
+        if report.recorded_at > now + settings.max_future:
+            raise PointRefused(index, "recorded_at", N_("lies in the future"))
+        if report.recorded_at < now - settings.max_age:
+            raise PointRefused(
+                index, "recorded_at", N_("is older than %(hours)s hours"), hours=hours
+            )
+
+
+def check_order(subject_id: int, reports: Sequence[Report], now: dt.datetime) -> None:
+    """The CONTRACT's rule: an order is in force when the batch arrives, and every point's
+    local day lies within its dates."""
+    order = monitoring.in_force(subject_id, now)
+    if order is None:
+        raise NoMonitoringOrder()
+    for index, report in enumerate(reports):
+        if not order.covers(monitoring.local_day(report.recorded_at)):
+            raise NoMonitoringOrder(index)
+
+
+def _key(lat: float, lon: float, at: dt.datetime) -> tuple:
+    return (at.astimezone(dt.UTC), float(lat), float(lon))
+
+
+def _new_points(subject_id: int, reports: Sequence[Report]) -> tuple[list[Report], int]:
+    """The reports not stored before (nor twice in this batch), and how many were duplicates."""
+    client_ids = {r.client_id for r in reports if r.client_id}
+    times = {r.recorded_at for r in reports}
+    stored = db.session.execute(
+        select(Signal.client_id, Signal.recorded_at, Signal.lat, Signal.lon).where(
+            Signal.subject_id == subject_id,
+            or_(Signal.recorded_at.in_(times), Signal.client_id.in_(client_ids or {""})),
+        )
+    ).all()
+    seen_ids = {row.client_id for row in stored if row.client_id}
+    seen_keys = {_key(row.lat, row.lon, row.recorded_at) for row in stored}
+    fresh: list[Report] = []
+    for report in reports:
+        key = _key(report.lat, report.lon, report.recorded_at)
+        if key in seen_keys or (report.client_id and report.client_id in seen_ids):
+            continue
+        seen_keys.add(key)
+        if report.client_id:
+            seen_ids.add(report.client_id)
+        fresh.append(report)
+    return fresh, len(reports) - len(fresh)
+
+
+def _locked_state(subject_id: int) -> TrackingState:
+    """The subject's tracking state, locked until the transaction ends (made on first use)."""
+    state = db.session.scalar(
+        select(TrackingState).where(TrackingState.subject_id == subject_id).with_for_update()
+    )
+    if state is not None:
+        return state
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    db.session.execute(
+        dialect.insert(TrackingState)
+        .values(subject_id=subject_id, outside_count=0, inside_count=0, repeat_count=0)
+        .on_conflict_do_nothing(index_elements=["subject_id"])
+    )
+    return db.session.scalar(
+        select(TrackingState).where(TrackingState.subject_id == subject_id).with_for_update()
+    )
+
+
+def track_of(state: TrackingState) -> rules.Track:
+    """The stored state as the rules see it."""
+    last = None
+    if state.last_at is not None:
+        last = Fix(state.last_lat, state.last_lon, state.last_accuracy_m or 0.0, state.last_at)
+    return rules.Track(
+        last=last,
+        outside_count=state.outside_count,
+        outside_run=tuple(state.outside_run or ()),
+        exit_confirmed=state.exit_alert_id is not None,
+        inside_count=state.inside_count,
+        repeat_count=state.repeat_count,
+        repeat_since=state.repeat_since,
+        repeat_raised=state.repeat_raised,
+    )
+
+
+def _keep(state: TrackingState, track: rules.Track, now: dt.datetime) -> None:
+    if track.last is not None:
+        state.last_lat, state.last_lon = track.last.lat, track.last.lon
+        state.last_accuracy_m, state.last_at = track.last.accuracy_m, track.last.at
+    state.last_received_at = now
+    state.outside_count, state.outside_run = track.outside_count, list(track.outside_run)
+    state.inside_count = track.inside_count
+    state.repeat_count, state.repeat_since = track.repeat_count, track.repeat_since
+    state.repeat_raised = track.repeat_raised
+
+
+def ingest(
+    subject: Subject,
+    reports: Sequence[Report],
+    *,
+    source: str,
+    device_id: str | None,
+    actor: Actor,
+    now: dt.datetime,
+    settings: SignalSettings,
+) -> Ingested:
+    """Store and judge a batch of positions (see the module's docstring). PointRefused (422),
+    NoMonitoringOrder (403); the caller commits."""
+    check_times(reports, now, settings)
+    check_order(subject.id, reports, now)
+    state = _locked_state(subject.id)
+    fresh, duplicates = _new_points(subject.id, reports)
+    if not fresh:
+        return Ingested(0, duplicates, {})
+    zone = clock.local_zone()
+    by_day = zones_on_days(subject.id, {r.recorded_at.astimezone(zone).date() for r in fresh})
+    points = [
+        rules.Point(r.lat, r.lon, r.accuracy_m, r.recorded_at, r.mock_location) for r in fresh
+    ]
+    judged = rules.judge_batch(
+        track_of(state),
+        points,
+        lambda at: by_day[at.astimezone(zone).date()],
+        settings.of(subject.level),
+        settings.accuracy_ceiling_m,
+    )
+    rows = [
+        {
+            "subject_id": subject.id,
+            "client_id": r.client_id,
+            "source": source,
+            "device_id": device_id,
+            "lat": r.lat,
+            "lon": r.lon,
+            "accuracy_m": r.accuracy_m,
+            "speed_kmh": r.speed_kmh,
+            "battery_pct": r.battery_pct,
+            "mock_location": r.mock_location,
+            "recorded_at": r.recorded_at,
+            "received_at": now,
+            "flags": flags,
+        }
+        for r, flags in zip(fresh, judged.flags, strict=True)
+    ]
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    stored = db.session.execute(
+        dialect.insert(Signal)
+        .values(rows)
+        .on_conflict_do_nothing()
+        .returning(Signal.id, Signal.recorded_at, Signal.lat, Signal.lon)
+    ).all()
+    ids = {_key(row.lat, row.lon, row.recorded_at): row.id for row in stored}
+    alerts = _raise(subject, judged, ids, state, now)
+    _keep(state, judged.track, now)
+    if state.lost_alert_id is not None:
+        newest = max(r.recorded_at for r in fresh)
+        record_system_step(
+            state.lost_alert_id,
+            "signal_back",
+            now,
+            {"recorded_at": clock.isoformat(newest), "received_at": clock.isoformat(now)},
+        )
+        state.lost_alert_id = None
+    audit(
+        "signals.create",
+        actor,
+        now,
+        subject_id=subject.id,
+        detail={
+            "source": source,
+            "device_id": device_id,
+            "stored": len(stored),
+            "duplicates": duplicates + len(fresh) - len(stored),
+            "first_id": min(ids.values(), default=None),
+            "flagged": sum(1 for f in judged.flags if f),
+        },
+    )
+    return Ingested(len(stored), duplicates + len(fresh) - len(stored), alerts)
+
+
+def _raise(subject, judged: rules.Judged, ids: dict, state: TrackingState, now) -> dict:
+    """One raise per kind: the last finding's evidence, every finding counted. A confirmed exit
+    that cleared is noted on its alert: the one confirmed before this batch, else the one this
+    batch confirmed (a batch clears an exit before it can confirm the next)."""
+    earlier_exit = state.exit_alert_id
+    if judged.cleared is not None and earlier_exit is not None:
+        record_system_step(earlier_exit, "back_inside", now, judged.cleared.evidence)
+        state.exit_alert_id = None
+    counts = Counter(f.kind for f in judged.findings)
+    last = {f.kind: f for f in judged.findings}
+    alerts: dict[str, int] = {}
+    for kind, finding in last.items():
+        evidence = dict(finding.evidence)
+        if "recorded_at" in evidence and "lat" in evidence:
+            at = dt.datetime.fromisoformat(evidence["recorded_at"].replace("Z", "+00:00"))
+            signal_id = ids.get(_key(evidence["lat"], evidence["lon"], at))
+            if signal_id is not None:
+                evidence["signal_id"] = signal_id
+        evidence.setdefault("source", "signals")
+        alerts[kind] = raise_alert(
+            kind,
+            subject_id=subject.id,
+            office_id=subject.office_id,
+            level=subject.level,
+            evidence=evidence,
+            at=now,
+            occurrences=counts[kind],
+        )
+    if "geofence_exit" in alerts:
+        state.exit_alert_id = alerts["geofence_exit"]
+        if judged.cleared is not None and earlier_exit is None:
+            record_system_step(state.exit_alert_id, "back_inside", now, judged.cleared.evidence)
+    if not judged.track.exit_confirmed:
+        state.exit_alert_id = None
+    return alerts
+
+
+def signals_of(subject_id: int, since: dt.datetime, limit: int = 5000) -> list[Signal]:
+    """The subject's signals recorded since `since`, oldest first (for the track)."""
+    return list(
+        db.session.scalars(
+            select(Signal)
+            .where(Signal.subject_id == subject_id, Signal.recorded_at >= since)
+            .order_by(Signal.recorded_at)
+            .limit(limit)
+        )
+    )
+
+
+def read_signals(
+    subject_id: int, since: dt.datetime, actor: Actor, at: dt.datetime, limit: int = 5000
+) -> list[Signal]:
+    """The subject's signals for an officer: a read of positions, audited."""
+    items = signals_of(subject_id, since, limit)
+    audit(
+        "subject.signals.read",
+        actor,
+        at,
+        subject_id=subject_id,
+        detail={"since": clock.isoformat(since), "count": len(items)},
+    )
+    return items
