@@ -133,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
     from corrections.monitoring import api as monitoring_api
     from corrections.monitoring import views as monitoring_views
     from corrections.signals import devices as signal_devices
+    from corrections.signals import inbound as signal_inbound
     from mobile_api import bp as mobile_bp
 
     for module in (auth_api, admin_api, casefile_api, alerts_api, monitoring_api, signal_devices):
@@ -140,6 +141,8 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
     csrf.exempt(mobile_bp)
     app.register_blueprint(mobile_bp)
+    csrf.exempt(signal_inbound.bp)  # tracking apps: no session, no form token
+    app.register_blueprint(signal_inbound.bp)
     app.register_blueprint(health.bp)
     page_modules = (auth_views, casefile_views, monitoring_views, alerts_views, admin_views)
     for module in (*page_modules, auditlog_views):

@@ -278,4 +278,6 @@ def parse_json(schema: type[M], *, body: bytes | None = None) -> M:
             for item in error.errors()
         ):
             raise ApiError(400, message=gettext("The body must be a JSON object.")) from None
+        if any(item["loc"] == () and item["type"] == "list_type" for item in error.errors()):
+            raise ApiError(400, message=gettext("The body must be a JSON array.")) from None
         raise validation_error(field_errors(error)) from None

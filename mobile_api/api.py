@@ -19,14 +19,16 @@ from corrections.checkin.settings import current as checkin_settings
 from corrections.errors import ApiError, validation_error
 from corrections.extensions import db
 from corrections.phones import normalize_phone
+from corrections.signals import services as signals
+from corrections.signals.settings import current as signal_settings
 from corrections.subjects import services as subjects
 from corrections.subjects.models import Subject
 from corrections.validation import parse_json
 from corrections.zones.services import zones_of
 from mobile_api.auth import subject_required
-from mobile_api.errors import not_in_supervision
+from mobile_api.errors import no_monitoring_order, not_in_supervision
 from mobile_api.openapi import ROUTES, document, route
-from mobile_api.schemas import CheckinIn, CheckinOut, LoginIn, LoginOut
+from mobile_api.schemas import CheckinIn, CheckinOut, LoginIn, LoginOut, SignalsIn, SignalsOut
 
 bp = Blueprint("mobile_api", __name__, url_prefix="/mobile/v1")
 
@@ -189,6 +191,34 @@ def list_checkins():
     items = checkin.read_checkins(g.subject.id, limit, _actor(), clock.now())
     db.session.commit()
     return jsonify(items=[c.to_dict() for c in items])
+
+
+@bp.post("/signals")
+@subject_required
+@route(ROUTES, "post", "/signals", SignalsIn, SignalsOut, status=200)
+def post_signals():
+    """Background positions under a monitoring order, up to 500 at once, in any order; points
+    stored before count as duplicates. One bad point refuses the batch (422 naming its index)."""
+    points = parse_json(SignalsIn).root
+    reports = [signals.Report(**p.model_dump()) for p in points]
+    try:
+        result = signals.ingest(
+            g.subject,
+            reports,
+            source="app",
+            device_id=g.device_id,
+            actor=_actor(),
+            now=clock.now(),
+            settings=signal_settings(),
+        )
+    except signals.PointRefused as error:
+        db.session.rollback()
+        raise validation_error({f"{error.index}.{error.field}": error.translated()}) from None
+    except signals.NoMonitoringOrder as error:
+        db.session.rollback()
+        raise no_monitoring_order(error.index) from None
+    db.session.commit()
+    return jsonify(stored=result.stored, duplicates=result.duplicates)
 
 
 @bp.get("/openapi.json")

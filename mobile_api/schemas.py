@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, RootModel
 
 from corrections.validation import Latitude, Longitude, Schema, text
 
@@ -36,6 +36,34 @@ class CheckinIn(Schema):
     recorded_at: AwareDatetime
     mock_location: bool | None = None
     battery_pct: Annotated[int, Field(ge=0, le=100)] | None = None
+
+
+class SignalIn(Schema):
+    """One background position; `client_id` (optional) makes retries safe."""
+
+    client_id: text(64, pattern=r"^[\w.:-]+$") | None = None
+    lat: Latitude
+    lon: Longitude
+    accuracy_m: Annotated[float, Field(ge=0, le=100_000, description="radius of the fix, metres")]
+    recorded_at: AwareDatetime
+    mock_location: bool | None = None
+    battery_pct: Annotated[float, Field(ge=0, le=100)] | None = None
+    speed_kmh: Annotated[float, Field(ge=0, le=2_000)] | None = None
+
+
+#: The most positions one batch may carry (CONTRACT).
+MAX_SIGNALS = 500
+
+
+class SignalsIn(RootModel[Annotated[list[SignalIn], Field(min_length=1, max_length=MAX_SIGNALS)]]):
+    """Up to 500 background positions, in any order."""
+
+
+class SignalsOut(Schema):
+    """How many positions were stored, and how many had been stored before."""
+
+    stored: int
+    duplicates: int
 
 
 class Window(Schema):

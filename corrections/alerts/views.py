@@ -582,7 +582,9 @@ def evidence_rows(value: dict, labels) -> list[tuple[str, object]]:
 
 
 #: Evidence keys that are the system's own record numbers, not facts for the officer.
-INTERNAL_KEYS = frozenset({"checkin_id", "zone_id", "alert_id", "subject_id", "window_id"})
+INTERNAL_KEYS = frozenset(
+    {"checkin_id", "zone_id", "alert_id", "subject_id", "window_id", "signal_id", "source"}
+)
 
 
 def _evidence_value(value, labels, key: str = ""):

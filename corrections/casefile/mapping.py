@@ -81,23 +81,53 @@ def from_home(subject, checkins: Sequence) -> dict[int, float]:
     return {c.id: geodesic_m(home, (c.lat, c.lon)) for c in checkins if c.lat is not None}
 
 
-def subject_map(subject, zones: Sequence, checkins: Sequence, *, since: dt.datetime) -> MapData:
-    """One subject's map: zones, home, office and their movements since `since` (the check-ins
-    in time order, joined as a track, newest drawn on top), each with its local day."""
+def signal_lines(signal) -> list[str]:
+    """What a tap on a background position shows: when, what the rules saw, how accurate."""
+    reasons = gettext(", ").join(_signal_flag_label(f) for f in signal.flags or [])
+    result = gettext("Flagged: %(reasons)s", reasons=reasons) if reasons else ""
+    return [
+        gettext("Background position"),
+        _when(signal.recorded_at),
+        result,
+        _accuracy(signal.accuracy_m),
+    ]
+
+
+def _signal_flag_label(flag: str) -> str:
+    labels = {
+        "outside": gettext("outside the allowed zones"),
+        "late": gettext("arrived late"),
+        "inaccurate": gettext("too inaccurate"),
+        "no_accuracy": gettext("no accuracy given"),
+        "repeated_coordinates": gettext("identical coordinates repeated"),
+    }
+    return labels.get(flag) or _kind_label(flag)
+
+
+def subject_map(
+    subject, zones: Sequence, checkins: Sequence, *, since: dt.datetime, signals: Sequence = ()
+) -> MapData:
+    """One subject's map: zones, home, office and their movements since `since` (check-ins and
+    background positions in time order, joined as a track, newest drawn on top), each with its
+    local day. A plain background position draws no accuracy circle (hundreds would hide the
+    map); a flagged one does."""
     data = MapData(track=True)
     data.add_home(subject.home_lat, subject.home_lon, gettext("Home"))
     _add_zones(data, zones)
     zone = clock.local_zone()
-    for c in reversed(checkins):
-        if clock.as_utc(c.recorded_at) < since:
+    moves = [(clock.as_utc(c.recorded_at), 0, c) for c in checkins]
+    moves += [(clock.as_utc(s.recorded_at), 1, s) for s in signals]
+    for at, is_signal, item in sorted(moves, key=lambda m: (m[0], m[1])):
+        if at < since:
             continue
+        flagged = bool(item.flags) if is_signal else item.status == "flagged"
         data.add_point(
-            c.lat,
-            c.lon,
-            status=c.status,
-            lines=checkin_lines(c),
-            accuracy_m=c.accuracy_m,
-            day=clock.as_utc(c.recorded_at).astimezone(zone).date().isoformat(),
+            item.lat,
+            item.lon,
+            status="flagged" if flagged else "accepted",
+            lines=signal_lines(item) if is_signal else checkin_lines(item),
+            accuracy_m=item.accuracy_m if (flagged or not is_signal) else None,
+            day=at.astimezone(zone).date().isoformat(),
         )
     if not data.points and checkins:
         # Nothing lately: the last position there is, so the map still says where.
@@ -137,6 +167,20 @@ def alert_map(alert, subject, zones: Sequence, last_checkin) -> MapData:
                 _accuracy(earlier.get("accuracy_m")),
             ],
         )
+    for outside in evidence.get("fixes") or []:
+        # The positions that confirmed an exit from background tracking.
+        if isinstance(outside, dict) and _has_position(outside) and outside is not fix:
+            data.add_point(
+                outside["lat"],
+                outside["lon"],
+                status="flagged",
+                accuracy_m=outside.get("accuracy_m"),
+                lines=[
+                    gettext("Background position"),
+                    _when(outside.get("recorded_at")),
+                    _accuracy(outside.get("accuracy_m")),
+                ],
+            )
     if _has_position(fix):
         lines = [
             gettext("Where the alert was raised"),

@@ -43,6 +43,7 @@ from corrections.checkin.settings import current as checkin_settings
 from corrections.extensions import count_rows, db
 from corrections.offices.services import offices_in_scope
 from corrections.pages import render_and_commit
+from corrections.signals.services import read_signals
 from corrections.subjects import services as subjects_services
 from corrections.subjects.models import STATUSES, Subject
 from corrections.subjects.schemas import DeviceDecisionIn, DeviceRefusalIn
@@ -169,7 +170,13 @@ def show(subject_id: int):
         open_alerts=list(zip(open_alerts, alerts.present(open_alerts), strict=True)),
         next_window=window,
         window_open=window is not None and window.start <= now,
-        map_data=mapping.subject_map(subject, zones, checkins, since=now - TRACK_SPAN),
+        map_data=mapping.subject_map(
+            subject,
+            zones,
+            checkins,
+            since=now - TRACK_SPAN,
+            signals=read_signals(subject.id, now - TRACK_SPAN, officer_actor(current_user), now),
+        ),
         from_home=mapping.from_home(subject, checkins),
         statuses=subject_status_labels(),
         checkin_kinds=checkin_kind_labels(),

@@ -16,8 +16,6 @@ POSITION_LABELS = {
     "accuracy_counted_m": _l("Accuracy counted by the rules"),
     "recorded_at": _l("Recorded at"),
     "checkin_id": _l("Check-in number"),
-    "signal_id": _l("Position number"),
-    "source": _l("Reported by"),
 }
 
 
