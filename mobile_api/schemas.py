@@ -26,13 +26,18 @@ class LoginOut(Schema):
     subject_id: int
 
 
+#: A phone's own id for a report: retries send it again.
+ClientId = text(64, pattern=r"^[\w.:-]+$")
+AccuracyM = Annotated[float, Field(ge=0, le=100_000, description="radius of the fix, metres")]
+
+
 class CheckinIn(Schema):
     """A location check-in; `client_id` makes retries safe."""
 
-    client_id: text(64, pattern=r"^[\w.:-]+$")
+    client_id: ClientId
     lat: Latitude
     lon: Longitude
-    accuracy_m: Annotated[float, Field(ge=0, le=100_000, description="radius of the fix, metres")]
+    accuracy_m: AccuracyM
     recorded_at: AwareDatetime
     mock_location: bool | None = None
     battery_pct: Annotated[int, Field(ge=0, le=100)] | None = None
@@ -41,10 +46,10 @@ class CheckinIn(Schema):
 class SignalIn(Schema):
     """One background position; `client_id` (optional) makes retries safe."""
 
-    client_id: text(64, pattern=r"^[\w.:-]+$") | None = None
+    client_id: ClientId | None = None
     lat: Latitude
     lon: Longitude
-    accuracy_m: Annotated[float, Field(ge=0, le=100_000, description="radius of the fix, metres")]
+    accuracy_m: AccuracyM
     recorded_at: AwareDatetime
     mock_location: bool | None = None
     battery_pct: Annotated[float, Field(ge=0, le=100)] | None = None

@@ -105,6 +105,10 @@ CHECKIN = {
     "accuracy_m": 20,
     "recorded_at": "2026-11-28T01:59:00Z",
 }
+SIGNALS = [
+    {"lat": 24.70, "lon": 107.50, "accuracy_m": 15, "recorded_at": "2026-11-28T01:50:00Z"},
+    {"lat": 24.701, "lon": 107.50, "accuracy_m": 15, "recorded_at": "2026-11-28T01:55:00Z"},
+]
 ORDER = {
     "ground": "police_penalty",
     "starts_on": "2026-11-28",
@@ -200,7 +204,8 @@ COVERAGE: tuple[Call, ...] = (
     Call("subjects.index", "GET", "/subjects", "page", audited=("subject.list",),
          about_subject=True),
     Call("subjects.show", "GET", "/subjects/{subject}", "page",
-         audited=("subject.read", "subject.checkins.read", "monitoring_order.list"),
+         audited=("subject.read", "subject.checkins.read", "subject.signals.read",
+                  "monitoring_order.list"),
          about_subject=True),
     Call("monitoring.index", "GET", "/monitoring-orders?status=all", "page",
          audited=("monitoring_order.list",), about_subject=True),
@@ -322,6 +327,14 @@ COVERAGE: tuple[Call, ...] = (
          audited=("subject.checkins.read",), about_subject=True),
     Call("mobile_api.openapi", "GET", "/mobile/v1/openapi.json", "nobody", role_limited=False,
          why_not="the public OpenAPI document"),
+    Call("mobile_api.post_signals", "POST", "/mobile/v1/signals", "phone", prepare="tracked",
+         role_limited=False, body=SIGNALS, audited=("signals.create",), about_subject=True),
+    # --- tracking apps: the device id stands for the subject ---------------------------------
+    Call("osmand.report_position", "GET", "/osmand?id=865432&lat=24.7&lon=107.5", "nobody",
+         prepare="tracked", role_limited=False, audited=("signals.create",), about_subject=True),
+    Call("osmand.report_position", "POST", "/osmand", "nobody", prepare="tracked",
+         role_limited=False, body={"id": "865432", "lat": "24.7", "lon": "107.5"},
+         audited=("signals.create",), about_subject=True),
 )
 # fmt: on
 
@@ -448,6 +461,19 @@ def call(client, headers: dict, c: Call, scene: dict, token=None, *, path: str |
 
 
 def prepare(app, c: Call, scene: dict) -> None:
+    if c.prepare == "tracked":
+        from corrections.monitoring.models import MonitoringOrder
+        from corrections.monitoring.services import approve
+        from corrections.signals.devices import bind_device
+        from corrections.subjects.models import Subject
+
+        with app.app_context():
+            boss = db.session.get(Officer, scene["officers"]["boss"])
+            approve(db.session.get(MonitoringOrder, scene["order"]), boss, actor=Actor.system(),
+                    now=clock.now())  # fmt: skip
+            subject = db.session.get(Subject, scene["subject"])
+            bind_device(subject, "865432", actor=Actor.system(), now=clock.now())
+            db.session.commit()
     if c.prepare == "ack":
         with app.app_context():
             from corrections.alerts.models import Alert

@@ -59,6 +59,7 @@ class Recipe:
     args: tuple[str, ...] = ()  #: the query arguments the route reads
     relogin: bool = False  #: the request ends the session: sign in again before each case
     before: Callable[[Env], None] | None = None  #: puts the records in shape before each case
+    query: Callable[[Env], dict] | None = None  #: good query arguments (each one is broken too)
 
 
 class Env:
@@ -188,6 +189,48 @@ def checkin_body(env):
     recorded = (clock.now() - dt.timedelta(minutes=1)).isoformat()
     return {"client_id": f"fuzz-{_n()}", "lat": SEAT[0], "lon": SEAT[1], "accuracy_m": 20,
             "recorded_at": recorded, "mock_location": False, "battery_pct": 80}  # fmt: skip
+
+
+def signals_body(env):
+    recorded = clock.now() - dt.timedelta(minutes=1)
+    return [
+        {"client_id": f"fuzz-{_n()}", "lat": SEAT[0], "lon": SEAT[1], "accuracy_m": 20,
+         "recorded_at": (recorded - dt.timedelta(seconds=30 * i)).isoformat(),
+         "mock_location": False, "battery_pct": 80.0, "speed_kmh": 3.5}
+        for i in range(2)
+    ]  # fmt: skip
+
+
+def osmand_query(env):
+    when = int((clock.now() - dt.timedelta(seconds=_n())).timestamp())
+    return {"id": "865432", "lat": str(SEAT[0]), "lon": str(SEAT[1]), "timestamp": str(when),
+            "accuracy": "12.5", "batt": "80", "speed": "1.2"}  # fmt: skip
+
+
+def osmand_json(env):
+    when = (clock.now() - dt.timedelta(seconds=_n())).isoformat()
+    return {"device_id": "865432", "location": {
+        "timestamp": when, "mock": False, "battery": {"level": 0.8},
+        "coords": {"latitude": SEAT[0], "longitude": SEAT[1], "accuracy": 12, "speed": 1.0}}}  # fmt: skip
+
+
+def tracked(env):
+    """The subject under an approved monitoring order, carrying tracking device 865432."""
+    from corrections.actors import Actor
+    from corrections.auth.models import Officer
+    from corrections.monitoring.models import MonitoringOrder
+    from corrections.monitoring.services import approve
+    from corrections.signals.devices import bind_device
+    from corrections.subjects.models import Subject
+
+    with env.app.app_context():
+        order = db.session.get(MonitoringOrder, env.order)
+        if order.status == "pending":
+            admin = db.session.scalar(sa.select(Officer).where(Officer.username == "admin"))
+            approve(order, admin, actor=Actor.system(), now=clock.now())
+            subject = db.session.get(Subject, env.subject["id"])
+            bind_device(subject, "865432", actor=Actor.system(), now=clock.now())
+            db.session.commit()
 
 
 def order_body(env):
@@ -402,6 +445,12 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("mobile_api.post_checkin", "POST"): Recipe("/mobile/v1/checkins", "phone", checkin_body),
     ("mobile_api.list_checkins", "GET"): Recipe("/mobile/v1/checkins", "phone", args=("limit",)),
     ("mobile_api.openapi", "GET"): Recipe("/mobile/v1/openapi.json"),
+    ("mobile_api.post_signals", "POST"): Recipe(
+        "/mobile/v1/signals", "phone", signals_body, before=tracked
+    ),
+    # --- tracking apps
+    ("osmand.report_position", "GET"): Recipe("/osmand", query=osmand_query, before=tracked),
+    ("osmand.report_position", "POST"): Recipe("/osmand", body=osmand_json, before=tracked),
 }  # fmt: skip
 
 
@@ -422,7 +471,8 @@ def test_every_route_has_a_recipe(app):
 
 def _is_json_endpoint(path: str) -> bool:
     # /alerts/refresh: the queue page's poll answers JSON (corrections.errors.JSON_ENDPOINTS).
-    return path.startswith(("/api/", "/mobile/v1", "/healthz", "/alerts/refresh"))
+    # /osmand: the tracking apps' endpoint, JSON like the APIs.
+    return path.startswith(("/api/", "/mobile/v1", "/healthz", "/alerts/refresh", "/osmand"))
 
 
 def _row_counts(app) -> tuple:
@@ -475,7 +525,7 @@ def _send(env: Env, recipe: Recipe, method: str, case: Case | None, rule_path: s
     if case is not None and case.where == "path":
         path = _path_with(rule_path, case.name, BAD[case.label], env)
     body = recipe.body(env) if recipe.body is not None else None
-    query = {}
+    query = dict(recipe.query(env)) if recipe.query is not None else {}
     if case is not None and case.where == "body":
         body = _mutate(body, case.name, BAD[case.label])
     if case is not None and case.where == "query":
@@ -550,7 +600,8 @@ def _cases(recipe: Recipe, rule) -> list[Case]:
         parts += [("body", field) for field in fields if field]
         if recipe.form:
             parts.append(("body", "csrf_token"))
-    parts += [("query", arg) for arg in (*recipe.args, "zz")]
+    good_query = list(recipe.query(_SAMPLE_ENV)) if recipe.query is not None else []
+    parts += [("query", arg) for arg in (*recipe.args, *good_query, "zz")]
     parts += [("path", arg) for arg in rule.arguments]
     return [Case(where, name, label) for where, name in parts for label in BAD]
 
@@ -605,6 +656,12 @@ def _expect(case: Case, response, path: str, before: dict, after: dict, audited:
             pass  # a language code or a file name that is no such thing: never stored
         elif case.name == "csrf_token":
             assert status == 400, (case, status)
+        elif path == "/osmand":
+            # The tracking apps' protocol answers a request it cannot read with 400 (CONTRACT),
+            # naming the part at fault; a query argument with control characters is refused
+            # before any route reads it (422, as everywhere).
+            assert status in (400, 422), (case, status, response.get_data(as_text=True)[:300])
+            assert assert_error(response, status).get("fields"), case
         else:
             assert status == 422, (case, status, response.get_data(as_text=True)[:300])
             if _is_json_endpoint(path):

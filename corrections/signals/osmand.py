@@ -97,6 +97,8 @@ def _from_json(body: dict, zone: ZoneInfo) -> Position:
     level = _optional("battery.level", battery.get("level"))
     speed = _optional("location.coords.speed", coords.get("speed"))
     mock = location.get("mock")
+    if mock is not None and not isinstance(mock, bool):
+        raise Malformed("location.mock", "must be true or false")
     return Position(
         device_id=_device(body.get("device_id")),
         lat=_latitude(_number("location.coords.latitude", coords.get("latitude"))),
@@ -105,7 +107,7 @@ def _from_json(body: dict, zone: ZoneInfo) -> Position:
         accuracy_m=_accuracy(_optional("location.coords.accuracy", coords.get("accuracy"))),
         speed_kmh=None if speed is None or speed < 0 else speed * 3.6,
         battery_pct=_percent("battery.level", None if level is None else level * 100),
-        mock_location=mock if isinstance(mock, bool) else None,
+        mock_location=mock,
     )
 
 
