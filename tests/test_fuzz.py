@@ -209,9 +209,9 @@ def osmand_query(env):
 
 def osmand_json(env):
     when = (clock.now() - dt.timedelta(seconds=_n())).isoformat()
+    coords = {"latitude": SEAT[0], "longitude": SEAT[1], "accuracy": 12, "speed": 1.0}
     return {"device_id": "865432", "location": {
-        "timestamp": when, "mock": False, "battery": {"level": 0.8},
-        "coords": {"latitude": SEAT[0], "longitude": SEAT[1], "accuracy": 12, "speed": 1.0}}}  # fmt: skip
+        "timestamp": when, "mock": False, "battery": {"level": 0.8}, "coords": coords}}  # fmt: skip
 
 
 def tracked(env):
