@@ -156,7 +156,8 @@ def timed(label: str, now: dt.datetime, transactions: Transactions) -> float:
     clock.set_now(now)
     transactions.reset()
     began = time.perf_counter()
-    result = run_sweep(now)["missed_checkin"]
+    results = run_sweep(now)
+    result = {"missed_checkin": results["missed_checkin"], "signal_lost": results["signal_lost"]}
     took = time.perf_counter() - began
     print(
         f"{label:<34} {took:7.2f} s  longest transaction {transactions.longest:5.2f} s"
@@ -166,6 +167,53 @@ def timed(label: str, now: dt.datetime, transactions: Transactions) -> float:
     return took
 
 
+def add_monitoring(share: float, first_day: dt.date, days: int, zone) -> int:
+    """Approved monitoring orders for `share` of the subjects (every k-th), each with a tracking
+    state whose last position is recent, as if their phones reported every minute: the
+    signal_lost detector then has every order to look at and nothing due."""
+    if share <= 0:
+        return 0
+    step = max(1, round(1 / share))
+    approved = dt.datetime.combine(first_day - dt.timedelta(days=1), dt.time(10), zone)
+    last_day = first_day + dt.timedelta(days=days + 1)
+    run = db.session.execute
+    run(
+        sa.text(
+            "INSERT INTO officers (username, password_hash, role, active, created_at)"
+            " VALUES ('bench-boss', 'x', 'supervisor', true, :at)"
+        ),
+        {"at": approved},
+    )
+    count = run(
+        sa.text(
+            "INSERT INTO monitoring_orders (subject_id, ground, starts_on, ends_on, reason,"
+            " status, created_by, created_at, approved_by, approved_at)"
+            " SELECT s.id, 'police_penalty', :starts, :ends, 'bench', 'approved', o.id, :at,"
+            "  o.id, :at FROM subjects s, officers o"
+            " WHERE o.username = 'bench-boss' AND s.id % :step = 0"
+        ),
+        {
+            "starts": first_day,
+            "ends": first_day + dt.timedelta(days=80),
+            "at": approved,
+            "step": step,
+        },
+    ).rowcount
+    seen = dt.datetime.combine(last_day, dt.time(8), zone)
+    run(
+        sa.text(
+            "INSERT INTO tracking_states (subject_id, last_lat, last_lon, last_accuracy_m,"
+            " last_at, last_received_at, outside_count, outside_run, inside_count,"
+            " repeat_count, repeat_raised)"
+            " SELECT subject_id, 24.7, 107.5, 15, :seen, :seen, 0, '[]', 0, 1, false"
+            " FROM monitoring_orders"
+        ),
+        {"seen": seen},
+    )
+    db.session.commit()
+    return count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", required=True)
@@ -173,6 +221,12 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=2)
     parser.add_argument("--checkin-rate", type=float, default=0.95)
     parser.add_argument("--batch-size", type=int, default=TestingConfig.SWEEP_BATCH_SIZE)
+    parser.add_argument(
+        "--monitored",
+        type=float,
+        default=0.1,
+        help="share of the subjects under an electronic-monitoring order (tracked, none silent)",
+    )
     parser.add_argument(
         "--no-analyze",
         dest="analyze",
@@ -188,6 +242,8 @@ def main() -> None:
         print(f"populating {args.subjects:,} subjects, {args.days} days of check-ins")
         began = time.perf_counter()
         populate(args.subjects, first_day, args.days, args.checkin_rate, zone)
+        orders = add_monitoring(args.monitored, first_day, args.days, zone)
+        print(f"  {orders:,} subjects under a monitoring order")
         print(f"  done in {time.perf_counter() - began:.1f} s")
         if args.analyze:
             db.session.execute(sa.text("ANALYZE"))
