@@ -124,6 +124,8 @@ def action_labels() -> dict[str, str]:
         "met_late": gettext("A missed window was met late"),
         "auto_resolved": gettext("Closed by the system"),
         "reassigned": gettext("Given to another officer"),
+        "back_inside": gettext("Tracked back inside the allowed zone"),
+        "signal_back": gettext("Positions arrive again"),
     }
 
 
