@@ -104,9 +104,17 @@ class Config:
     #: when the phone lies still.
     REPEATED_FIX_COUNT = _int("REPEATED_FIX_COUNT", 20)
     REPEATED_FIX_MINUTES = _int("REPEATED_FIX_MINUTES", 30)
+    #: Curfew (the plan's hours at home): a fix is away from home when its whole accuracy circle
+    #: lies farther than this many metres from the home: a house, its yard and the lane outside.
+    #: One distance for every level (home is a place, not a degree of trust).
+    CURFEW_HOME_RADIUS_M = float(os.environ.get("CURFEW_HOME_RADIUS_M", 200))
+    #: From background signals, a curfew breach is confirmed by this many consecutive fixes
+    #: away from home inside the curfew hours (per level: SIGNAL_THRESHOLDS); one a night.
+    CURFEW_CONFIRM_FIXES = _int("CURFEW_CONFIRM_FIXES", 3)
     #: Per supervision level, thresholds set apart from the defaults above, as JSON:
     #: {"strict": {"signal_lost_hours": 2}} (names: exit_confirm_fixes, exit_clear_fixes,
-    #: signal_lost_hours, impossible_travel_kmh, repeat_fixes, repeat_minutes).
+    #: signal_lost_hours, impossible_travel_kmh, repeat_fixes, repeat_minutes,
+    #: curfew_confirm_fixes).
     SIGNAL_THRESHOLDS = json.loads(os.environ.get("SIGNAL_THRESHOLDS") or "{}")
     #: Enrolment warns (the officer confirms) when a zone lies farther than this from the
     #: office, or a home this far off would be near the office with latitude and longitude

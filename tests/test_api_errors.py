@@ -386,6 +386,9 @@ FIELD_CASES = [
     ("subject", "checkin.window_end", "08:00"),  # equal to window_start
     ("subject", "checkin.video_every_days", 0),
     ("subject", "checkin.curfew", "22:00"),
+    ("subject", "checkin.curfew_start", "25:00"),
+    ("subject", "checkin.curfew_start", 2200),
+    ("subject", "checkin.curfew_end", "06:60"),
     ("subject", "nickname", "小明"),
 ]
 
@@ -422,6 +425,21 @@ POLYGON_CASES = {
 def test_a_bad_polygon_zone_is_refused(env, case):
     polygon, field = POLYGON_CASES[case]
     body = subject_body(zones=[{"kind": "exclusion", "name": "网吧", "polygon": polygon}])
+    send_rejected(env, "subject", body, 422, field=field)
+
+
+CURFEW_HALVES = {
+    "start without an end": ({"curfew_start": "22:00"}, "checkin.curfew_end"),
+    "end without a start": ({"curfew_end": "06:00"}, "checkin.curfew_end"),
+    "empty": ({"curfew_start": "22:00", "curfew_end": "22:00"}, "checkin.curfew_end"),
+}
+
+
+@pytest.mark.parametrize("case", CURFEW_HALVES)
+def test_a_curfew_needs_both_ends_that_differ(env, case):
+    given, field = CURFEW_HALVES[case]
+    body = subject_body()
+    body["checkin"] = {**body["checkin"], **given}
     send_rejected(env, "subject", body, 422, field=field)
 
 

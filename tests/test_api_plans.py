@@ -33,6 +33,22 @@ def versions(app, subject_id):
         ]
 
 
+def test_a_plan_change_sets_a_curfew_and_the_next_change_can_lift_it(app, client, world):
+    world.officer("li", office_code="T01")
+    subject = world.subject(enrolled_at="2026-11-19T12:00:00+08:00", supervision_start="2026-11-20")
+    headers = bearer(client, "li")
+    body = {**CHANGE, "curfew_start": "22:00", "curfew_end": "06:00"}
+    answer = put(client, headers, subject["id"], body).get_json()
+    assert (answer["curfew_start"], answer["curfew_end"]) == ("22:00", "06:00")
+    with app.app_context():
+        newest = db.session.scalars(
+            select(CheckinPlan).where(CheckinPlan.subject_id == subject["id"])
+        ).all()[-1]
+        assert (newest.curfew_start_min, newest.curfew_end_min) == (22 * 60, 6 * 60)
+    lifted = put(client, headers, subject["id"], {**CHANGE, "effective_on": "2026-12-01"})
+    assert lifted.get_json()["curfew_start"] is None
+
+
 def test_a_plan_change_from_a_later_day(app, client, world):
     world.officer("li", office_code="T01")
     subject = world.subject(enrolled_at="2026-11-19T12:00:00+08:00", supervision_start="2026-11-20")
@@ -43,6 +59,8 @@ def test_a_plan_change_from_a_later_day(app, client, world):
         "window_start": "09:00",
         "window_end": "11:30",
         "video_every_days": None,
+        "curfew_start": None,
+        "curfew_end": None,
         "effective_from": "2026-11-29T16:00:00Z",  # midnight of the 30th in Shanghai
     }
     old, new = versions(app, subject["id"])

@@ -91,6 +91,8 @@ def test_enrolment_answers_with_the_record_as_stored(client, county):
         "window_start": "22:00",
         "window_end": "02:00",
         "video_every_days": None,
+        "curfew_start": None,
+        "curfew_end": None,
         # The plan takes effect when the record is entered (conftest's DEFAULT_NOW).
         "effective_from": "2026-11-28T02:00:00Z",
     }

@@ -67,6 +67,7 @@ def test_demo_load_builds_a_living_county(app, client):
         assert open_missed >= 1
         assert count(Alert, Alert.kind == "geofence_exit") >= 1
         assert count(Alert, Alert.kind == "exclusion_zone") >= 1
+        assert count(Alert, Alert.kind == "curfew") >= 1  # the night owl
         assert count(Alert, Alert.status == "resolved") >= 1
         # The county went live five days ago: no window before that is due, and most are met.
         first_missed = db.session.scalar(select(func.min(MissedWindow.starts_at)))
@@ -165,11 +166,16 @@ def test_default_county_has_the_documented_shape():
     assert len(checkins) > 300
     for c in checkins:
         local = c.recorded_at.astimezone(ZONE)
-        assert dt.time(8) <= local.time() < dt.time(20)
+        if c.client_id.endswith("-night"):
+            assert dt.time(22) <= local.time()  # the night owl's one night out
+        else:
+            assert dt.time(8) <= local.time() < dt.time(20)
         assert c.recorded_at < c.received_at < now
         assert now - c.recorded_at < dt.timedelta(days=6)
     behaviours = {s.behaviour for s in county.subjects}
-    assert {"steady", "forgetful", "absent", "wanderer", "trespasser"} <= behaviours
+    assert {"steady", "forgetful", "absent", "wanderer", "trespasser", "night_owl"} <= behaviours
+    curfews = {(b["checkin"].get("curfew_start"), b["level"]) for b in bodies}
+    assert ("22:00", "strict") in curfews and ("22:00", "normal") not in curfews
 
 
 def _status(body: dict) -> str:

@@ -27,9 +27,14 @@ AWAY = (SEAT[0] + 0.1, SEAT[1])
 def tracked(app, world, client):
     """Officer li, a supervisor, a subject under an approved order (2026-11-26 to 2027-02-25),
     signed in on their phone."""
+    return track_subject(world, client)
+
+
+def track_subject(world, client, **subject) -> dict:
+    """The `tracked` world, the subject enrolled with `subject` (world.subject's arguments)."""
     world.officer("li", office_code="T01")
     world.officer("boss", role="supervisor", office_code=None)
-    body = world.subject(supervision_start="2026-11-01")
+    body = world.subject(**{"supervision_start": "2026-11-01", **subject})
     li, boss = bearer(client, "li"), bearer(client, "boss")
     order = client.post(
         f"/api/v1/subjects/{body['id']}/monitoring-orders",
@@ -263,9 +268,9 @@ def test_a_batch_is_a_handful_of_statements(app, client, tracked):
             event.remove(db.engine, "before_cursor_execute", count)
     assert answer.get_json() == {"stored": 100, "duplicates": 0}
     # BEGIN, the token, the subject, the order in force, the state (locked), points stored
-    # before, the zones, one insert of all 100, the audit row and its subject link, the
-    # state's update: eleven, and none per point.
-    assert len(statements) <= 11, "\n".join(statements)
+    # before, the zones, the plan versions (the curfew), one insert of all 100, the audit row
+    # and its subject link, the state's update: twelve, and none per point.
+    assert len(statements) <= 12, "\n".join(statements)
 
 
 # --- /osmand ---------------------------------------------------------------------------------

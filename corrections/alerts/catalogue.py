@@ -80,7 +80,6 @@ def escalated_when_strict(severity: str) -> dict[str, str]:
 #: its entry itself and this reservation goes.
 RESERVED = (
     AlertKind("missed_video", _l("Missed video check-in"), same("medium"), "medium"),
-    AlertKind("curfew", _l("Curfew breach"), escalated_when_strict("high"), "high"),
     AlertKind("video_rejected", _l("Video check-in rejected"), same("medium"), "medium"),
     AlertKind(
         "checkin_request_unanswered", _l("Check-in request unanswered"), same("medium"), "medium"

@@ -138,6 +138,8 @@ class EnrolForm(FlaskForm):
         _l("Check-in window closes at"), validators=[Marked()], widget=TimeInput(), default="20:00"
     )
     video_every_days = _text(_l("Video check-in every how many days (optional)"), "numeric")
+    curfew_start = StringField(_l("At home from (optional)"), widget=TimeInput())
+    curfew_end = StringField(_l("At home until (optional)"), widget=TimeInput())
     zones = FieldList(FormField(ZoneRowForm), min_entries=ZONE_ROWS, max_entries=ZONE_ROWS)
     polygon_kind = SelectField(
         _l("Kind"),
@@ -274,6 +276,8 @@ class _Builder:
         self._put(checkin, "window_start", _time(f.window_start.data))
         self._put(checkin, "window_end", _time(f.window_end.data))
         self._put(checkin, "video_every_days", _number(f.video_every_days.data))
+        self._put(checkin, "curfew_start", _time(f.curfew_start.data))
+        self._put(checkin, "curfew_end", _time(f.curfew_end.data))
         body["checkin"] = checkin
         body["zones"] = self._zones(home)
         # Unknown values go to SubjectIn, which names them; the converted home and centres

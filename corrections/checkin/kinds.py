@@ -92,6 +92,24 @@ def _mock_summary(alert, evidence: dict) -> str:
     return gettext("The phone reported a simulated (mock) location.")
 
 
+def _curfew_summary(alert, evidence: dict) -> str:
+    distance = distance_text(evidence.get("distance_from_home_m") or 0)
+    hours = evidence.get("curfew", "")
+    if evidence.get("source") == "signals":
+        return gettext(
+            "Tracked %(distance)s from home during the curfew hours (%(hours)s), confirmed by "
+            "%(fixes)s positions in a row.",
+            distance=distance,
+            hours=hours,
+            fixes=evidence.get("confirmed_by_fixes", "?"),
+        )
+    return gettext(
+        "Checked in %(distance)s from home during the curfew hours (%(hours)s).",
+        distance=distance,
+        hours=hours,
+    )
+
+
 MISSED_CHECKIN = AlertKind(
     "missed_checkin",
     _l("Missed check-in"),
@@ -146,4 +164,26 @@ MOCK_LOCATION = AlertKind(
     detector="ingest",
 )
 
-KINDS = (MISSED_CHECKIN, IMPOSSIBLE_TRAVEL, MOCK_LOCATION)
+CURFEW = AlertKind(
+    "curfew",
+    _l("Curfew breach"),
+    escalated_when_strict("high"),
+    "high",
+    summary=_curfew_summary,
+    evidence_labels={
+        **POSITION_LABELS,
+        "curfew": _l("Curfew hours"),
+        "night": _l("Night of"),
+        "distance_from_home_m": _l("Distance from home"),
+        "home_radius_m": _l("Counted as at home within"),
+        "margin_m": _l("Beyond the accuracy circle by"),
+        "confirmed_by_fixes": _l("Positions in a row away from home"),
+        "confirm_threshold": _l("Positions needed to confirm"),
+        "first_away_at": _l("First position away at"),
+        "farthest_from_home_m": _l("Farthest from home"),
+        "fixes": _l("Positions away from home"),
+    },
+    detector="ingest",
+)
+
+KINDS = (MISSED_CHECKIN, IMPOSSIBLE_TRAVEL, MOCK_LOCATION, CURFEW)

@@ -73,6 +73,14 @@ class CheckinPlan(db.Model):
     __table_args__ = (
         CheckConstraint("video_every_days IS NULL OR video_every_days >= 1", name="video_positive"),
         CheckConstraint("first_day >= anchor_day", name="first_after_anchor"),
+        CheckConstraint(
+            "(curfew_start_min IS NULL) = (curfew_end_min IS NULL)", name="curfew_both_or_none"
+        ),
+        CheckConstraint(
+            "curfew_start_min IS NULL OR (curfew_start_min BETWEEN 0 AND 1439"
+            " AND curfew_end_min BETWEEN 0 AND 1439 AND curfew_start_min != curfew_end_min)",
+            name="curfew_range",
+        ),
         Index("ix_checkin_plans_shape_subject", "shape_id", "subject_id"),
     )
 
@@ -93,6 +101,10 @@ class CheckinPlan(db.Model):
     first_day: Mapped[int] = mapped_column(Integer)
     last_day: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    #: The curfew: local minutes after midnight between which the subject must be at home (an
+    #: end before the start crosses midnight); both null for none.
+    curfew_start_min: Mapped[int | None] = mapped_column(Integer)
+    curfew_end_min: Mapped[int | None] = mapped_column(Integer)
 
     shape: Mapped[WindowShape] = relationship(lazy="joined", innerjoin=True)
 
@@ -108,6 +120,14 @@ class CheckinPlan(db.Model):
     def window_end(self) -> str:
         return _hhmm(self.shape.window_end_min)
 
+    @property
+    def curfew_start(self) -> str | None:
+        return None if self.curfew_start_min is None else _hhmm(self.curfew_start_min)
+
+    @property
+    def curfew_end(self) -> str | None:
+        return None if self.curfew_end_min is None else _hhmm(self.curfew_end_min)
+
     def to_dict(self) -> dict:
         """The plan as the API shows it."""
         return {
@@ -115,6 +135,8 @@ class CheckinPlan(db.Model):
             "window_start": self.window_start,
             "window_end": self.window_end,
             "video_every_days": self.video_every_days,
+            "curfew_start": self.curfew_start,
+            "curfew_end": self.curfew_end,
             "effective_from": clock.isoformat(self.effective_from),
         }
 

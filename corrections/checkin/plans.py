@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from corrections import clock
 from corrections.actors import Actor
 from corrections.audit.services import record as audit
+from corrections.checkin import curfew as curfew_rules
 from corrections.checkin import windows
 from corrections.checkin.models import CheckinPlan, WindowShape
 from corrections.extensions import db
@@ -31,6 +32,9 @@ class PlanSpec:
     window_start_min: int
     window_end_min: int
     video_every_days: int | None = None
+    #: The curfew's local bounds in minutes after midnight; both None for no curfew.
+    curfew_start_min: int | None = None
+    curfew_end_min: int | None = None
 
     @classmethod
     def of(cls, data) -> PlanSpec:
@@ -40,11 +44,17 @@ class PlanSpec:
             window_start_min=windows.parse_hhmm(data.window_start),
             window_end_min=windows.parse_hhmm(data.window_end),
             video_every_days=data.video_every_days,
+            curfew_start_min=_minutes(data.curfew_start),
+            curfew_end_min=_minutes(data.curfew_end),
         )
 
     @property
     def shape(self) -> windows.WindowShape:
         return windows.WindowShape(self.every_days, self.window_start_min, self.window_end_min)
+
+
+def _minutes(hhmm: str | None) -> int | None:
+    return None if hhmm is None else windows.parse_hhmm(hhmm)
 
 
 def pure_shape(row: WindowShape) -> windows.WindowShape:
@@ -118,6 +128,8 @@ def start_plan(
         subject_id=subject_id,
         shape=shape,
         video_every_days=spec.video_every_days,
+        curfew_start_min=spec.curfew_start_min,
+        curfew_end_min=spec.curfew_end_min,
         anchor_day=anchor_day,
         effective_from=effective_from,
         first_day=first,
@@ -192,6 +204,21 @@ def plans_of(subject_ids: Sequence[int]) -> dict[int, list[CheckinPlan]]:
 def terms_of(plan: CheckinPlan) -> windows.PlanTerms:
     """A stored version as the arithmetic sees it."""
     return windows.PlanTerms(pure_shape(plan.shape), plan.anchor_day, plan.first_day, plan.last_day)
+
+
+def curfew_versions(plans: Sequence[CheckinPlan]) -> list[curfew_rules.CurfewVersion]:
+    """The subject's plan versions as the curfew rules take them."""
+    return [
+        curfew_rules.CurfewVersion(curfew_of(plan), plan.effective_from, plan.effective_to)
+        for plan in plans
+    ]
+
+
+def curfew_of(plan: CheckinPlan) -> curfew_rules.Curfew | None:
+    """The version's curfew, or None."""
+    if plan.curfew_start_min is None or plan.curfew_end_min is None:
+        return None
+    return curfew_rules.Curfew(plan.curfew_start_min, plan.curfew_end_min)
 
 
 def plan_in_force(plans: Sequence[CheckinPlan], at: dt.datetime) -> CheckinPlan | None:

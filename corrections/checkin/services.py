@@ -9,6 +9,7 @@ late, says so in the alert's history and closes the alert once none of its windo
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, text, update
@@ -19,9 +20,10 @@ from corrections.actors import Actor
 from corrections.alerts.raising import raise_alert
 from corrections.alerts.services import close_by_system, record_system_step
 from corrections.audit.services import record as audit
+from corrections.checkin import curfew as curfew_rules
 from corrections.checkin import plans as plan_versions
 from corrections.checkin import rules, windows
-from corrections.checkin.models import WINDOW_KINDS, Checkin, MissedWindow
+from corrections.checkin.models import WINDOW_KINDS, Checkin, CheckinPlan, MissedWindow
 from corrections.checkin.settings import CheckinSettings
 from corrections.extensions import db
 from corrections.i18n import N_, FieldProblem
@@ -116,12 +118,17 @@ def previous_fix(subject_id: int, before: dt.datetime) -> zone_rules.Fix | None:
 
 
 def judge(
-    subject: Subject, report: LocationReport, settings: CheckinSettings
+    subject: Subject,
+    report: LocationReport,
+    settings: CheckinSettings,
+    plans: Sequence[CheckinPlan] = (),
 ) -> list[zone_rules.Finding]:
-    """Every rule that applies to one deliberate location report, judged at once."""
+    """Every rule that applies to one deliberate location report, judged at once; `plans`
+    (the subject's plan versions) for the curfew."""
     fix = zone_rules.Fix(report.lat, report.lon, report.accuracy_m, report.recorded_at)
     ceiling = settings.accuracy_ceiling_m
-    local_day = report.recorded_at.astimezone(clock.local_zone()).date()
+    zone = clock.local_zone()
+    local_day = report.recorded_at.astimezone(zone).date()
     findings = zone_rules.judge_zones(
         fix, zones_in_force(subject.id, local_day), accuracy_ceiling_m=ceiling
     )
@@ -136,7 +143,24 @@ def judge(
     )
     if travel is not None:
         findings.append(travel)
+    breach = curfew_rules.judge_checkin(
+        fix,
+        home_of(subject),
+        curfew_rules.curfew_at(plan_versions.curfew_versions(plans), report.recorded_at),
+        radius_m=settings.curfew_home_radius_m,
+        ceiling_m=ceiling,
+        zone=zone,
+    )
+    if breach is not None:
+        findings.append(breach)
     return findings
+
+
+def home_of(subject: Subject) -> tuple[float, float] | None:
+    """The subject's home as (lat, lon), when recorded."""
+    if subject.home_lat is None or subject.home_lon is None:
+        return None
+    return (subject.home_lat, subject.home_lon)
 
 
 def record_location_checkin(
@@ -158,7 +182,8 @@ def record_location_checkin(
     check_recorded_at(report.recorded_at, now, settings)
     check_in_supervision(subject, report.recorded_at)
     judgement_lock(shared=True)
-    findings = judge(subject, report, settings)
+    plans = plan_versions.plans_of([subject.id])[subject.id]
+    findings = judge(subject, report, settings, plans)
     checkin = Checkin(
         subject_id=subject.id,
         client_id=report.client_id,
@@ -200,20 +225,27 @@ def record_location_checkin(
         )
     if kind in WINDOW_KINDS:
         meet_missed_windows(checkin, now)
-    return Recorded(checkin, True, window_met_by(subject, checkin))
+    return Recorded(checkin, True, window_met_by(subject, checkin, plans))
 
 
-def _schedule(subject: Subject) -> tuple[list[windows.PlanTerms], windows.Supervision]:
-    """The subject's plan versions and supervision, as the window arithmetic takes them."""
-    terms = [plan_versions.terms_of(p) for p in plan_versions.plans_of([subject.id])[subject.id]]
+def _schedule(
+    subject: Subject, plans: Sequence[CheckinPlan] | None = None
+) -> tuple[list[windows.PlanTerms], windows.Supervision]:
+    """The subject's plan versions (read unless given) and supervision, as the window
+    arithmetic takes them."""
+    if plans is None:
+        plans = plan_versions.plans_of([subject.id])[subject.id]
+    terms = [plan_versions.terms_of(p) for p in plans]
     return terms, windows.Supervision(subject.supervision_start, subject.supervision_end)
 
 
-def window_met_by(subject: Subject, checkin: Checkin) -> windows.DueWindow | None:
+def window_met_by(
+    subject: Subject, checkin: Checkin, plans: Sequence[CheckinPlan] | None = None
+) -> windows.DueWindow | None:
     """The due window this check-in lies in (the one it met), or None."""
     if checkin.kind not in WINDOW_KINDS:
         return None
-    terms, supervision = _schedule(subject)
+    terms, supervision = _schedule(subject, plans)
     return windows.window_containing(terms, supervision, checkin.recorded_at, clock.local_zone())
 
 

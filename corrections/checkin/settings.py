@@ -19,6 +19,7 @@ class CheckinSettings:
     grace: dt.timedelta
     sweep_batch_size: int
     per_minute_limit: int = 0
+    curfew_home_radius_m: float = 200.0
 
     @classmethod
     def from_config(cls, config: Mapping) -> CheckinSettings:
@@ -31,6 +32,7 @@ class CheckinSettings:
             grace=dt.timedelta(minutes=config["CHECKIN_GRACE_MINUTES"]),
             sweep_batch_size=int(config["SWEEP_BATCH_SIZE"]),
             per_minute_limit=int(config.get("CHECKIN_RATE_PER_MINUTE", 0)),
+            curfew_home_radius_m=float(config["CURFEW_HOME_RADIUS_M"]),
         )
 
 

@@ -6,7 +6,9 @@ Behaviours give the history its texture:
 - `forgetful`: misses one or two windows;
 - `absent`: stops checking in two days before today (a missed_checkin that stays open);
 - `wanderer`: checks in once far outside the allowed zone (geofence_exit);
-- `trespasser`: checks in once inside an exclusion zone (exclusion_zone).
+- `trespasser`: checks in once inside an exclusion zone (exclusion_zone);
+- `night_owl`: under a curfew (as every strict subject), also checks in once late at night
+  from the township's centre, away from home (curfew).
 """
 
 from __future__ import annotations
@@ -21,14 +23,18 @@ from corrections.checkin.windows import WindowShape, day_number
 from corrections.demo import data
 
 WINDOW_START, WINDOW_END = "08:00", "20:00"
+#: Strict (严管) subjects must be at home at night.
+CURFEW_START, CURFEW_END = "22:00", "06:00"
 #: The first subjects are fixed so the README's tour finds the same things on every load:
 #: #1 is a steady subject whose phone the tour logs in with, #2 strays outside the zone
-#: yesterday, #3 has stopped checking in, #4 walks into an exclusion zone early on.
+#: yesterday, #3 has stopped checking in, #4 walks into an exclusion zone early on, #5 is out
+#: at night under a curfew the day before yesterday.
 FIXED = {
     1: {"office": 0, "behaviour": "steady", "category": "probation", "level": "normal"},
     2: {"office": 0, "behaviour": "wanderer", "category": "parole", "level": "strict"},
     3: {"office": 0, "behaviour": "absent", "category": "probation", "level": "normal"},
     4: {"office": 1, "behaviour": "trespasser", "category": "control", "level": "normal"},
+    5: {"office": 1, "behaviour": "night_owl", "category": "parole", "level": "strict"},
 }
 CATEGORY_WEIGHTS = {"probation": 70, "parole": 10, "control": 8, "medical_parole": 12}
 LEVEL_WEIGHTS = {"normal": 60, "lenient": 25, "strict": 15}
@@ -209,6 +215,8 @@ def _subject(rng, number, name, office_index, start, end, fixed) -> DemoSubject:
             "window_end": WINDOW_END,
         },
     }
+    if level == "strict":
+        body["checkin"] |= {"curfew_start": CURFEW_START, "curfew_end": CURFEW_END}
     if rng.random() < 0.8:
         body["id_number"] = synthetic_id_number(rng, start)
     return DemoSubject(number=number, body=body, behaviour=behaviour)
@@ -341,7 +349,29 @@ def _checkins(rng, subject, first_day, today, now, zone) -> list[PlannedCheckin]
                 battery_pct=rng.randint(15, 100),
             )
         )
+    if behaviour == "night_owl" and len(later) >= 2:
+        planned.append(_night_out(rng, subject, later[-2], zone))
     return planned
+
+
+def _night_out(rng, subject: DemoSubject, day: dt.date, zone) -> PlannedCheckin:
+    """A check-in at about 23:00 from the township's centre, hundreds of metres from home."""
+    office = next(o for o in data.OFFICES if o[0] == subject.body["office_code"])
+    where = offset(office[2], office[3], rng.uniform(0, 50), rng.uniform(0, 360))
+    recorded = dt.datetime.combine(day, dt.time(23), tzinfo=zone) + dt.timedelta(
+        minutes=rng.uniform(0, 50)
+    )
+    return PlannedCheckin(
+        client_id=f"demo-{subject.number:03d}-{day.isoformat()}-night",
+        lat=round(where[0], 6),
+        lon=round(where[1], 6),
+        accuracy_m=round(rng.uniform(10, 25), 1),
+        recorded_at=recorded.astimezone(dt.UTC).replace(microsecond=0),
+        received_at=(recorded + dt.timedelta(seconds=rng.randint(2, 90)))
+        .astimezone(dt.UTC)
+        .replace(microsecond=0),
+        battery_pct=rng.randint(15, 100),
+    )
 
 
 def _stray_point(rng, subject: DemoSubject, behaviour: str) -> tuple[tuple[float, float], float]:

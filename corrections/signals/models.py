@@ -19,12 +19,14 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     Index,
     Integer,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -123,3 +125,10 @@ class TrackingState(db.Model):
     repeat_raised: Mapped[bool] = mapped_column(Boolean, default=False)
     #: The signal_lost alert of the current silence; cleared when a position arrives.
     lost_alert_id: Mapped[int | None] = mapped_column(Integer)
+    #: The curfew night (the local day its hours began) the fixes below belong to, the run of
+    #: consecutive fixes away from home in it with the first ones' evidence, and whether that
+    #: night has raised its one curfew alert.
+    curfew_night: Mapped[dt.date | None] = mapped_column(Date)
+    curfew_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    curfew_run: Mapped[list | None] = mapped_column(JSON)
+    curfew_raised: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

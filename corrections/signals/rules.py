@@ -15,7 +15,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from zoneinfo import ZoneInfo
 
+from corrections.checkin.curfew import Curfew, CurfewTrack, follow_signal
 from corrections.checkin.rules import judge_travel
 from corrections.signals.settings import Thresholds
 from corrections.zones.rules import Finding, Fix, ZoneShape, fix_evidence, judge_zones
@@ -29,7 +31,8 @@ REPEATED = "repeated_coordinates"
 INACCURATE = "inaccurate"  # claimed accuracy above the ceiling (counted as the ceiling)
 NO_ACCURACY = "no_accuracy"  # no accuracy sent (counted as the ceiling)
 LATE = "late"  # recorded before the track's last fix: judged alone
-FLAGS = (OUTSIDE, EXCLUSION, MOCK, TRAVEL, REPEATED, INACCURATE, NO_ACCURACY, LATE)
+CURFEW = "curfew"  # away from home inside the curfew hours (counts towards a breach)
+FLAGS = (OUTSIDE, EXCLUSION, MOCK, TRAVEL, REPEATED, INACCURATE, NO_ACCURACY, LATE, CURFEW)
 
 #: The keys of a fix's evidence (zones.rules.fix_evidence).
 POSITION_KEYS = ("lat", "lon", "accuracy_m", "accuracy_counted_m", "recorded_at")
@@ -65,6 +68,18 @@ class Track:
     repeat_count: int = 0
     repeat_since: dt.datetime | None = None
     repeat_raised: bool = False
+    curfew: CurfewTrack = CurfewTrack()
+
+
+@dataclass(frozen=True)
+class Household:
+    """What the curfew rule needs of the subject: the home, the curfew of the plan version in
+    force at an instant, the home radius, and the local time zone the hours are read in."""
+
+    home: tuple[float, float] | None
+    curfew_at: Callable[[dt.datetime], Curfew | None]
+    radius_m: float
+    zone: ZoneInfo
 
 
 @dataclass(frozen=True)
@@ -91,9 +106,10 @@ def judge_batch(
     zones_on: Callable[[dt.datetime], list[ZoneShape]],
     thresholds: Thresholds,
     ceiling_m: float,
+    household: Household | None = None,
 ) -> Judged:
     """Judge `points` (any order) after `track`; `zones_on(at)` gives the zones in force when a
-    point was recorded."""
+    point was recorded; `household` the curfew's facts (None: no curfew rule)."""
     flags: list[list[str]] = [[] for _ in points]
     findings: list[Finding] = []
     cleared: Cleared | None = None
@@ -121,6 +137,10 @@ def judge_batch(
             continue
         track, found, back = _follow(track, fix, point, exits, thresholds, ceiling_m, marks)
         findings.extend(found)
+        if household is not None:
+            track, breach = _curfew(track, fix, household, thresholds, ceiling_m, marks)
+            if breach is not None:
+                findings.append(breach)
         if back is not None:
             cleared = back
     return Judged(track, flags, findings, cleared)
@@ -175,6 +195,23 @@ def _follow(track, fix, point, exits, thresholds, ceiling_m, marks):
     else:
         track = replace(track, outside_count=0, outside_run=())
     return replace(track, last=fix), found, cleared
+
+
+def _curfew(track: Track, fix: Fix, household: Household, thresholds, ceiling_m, marks):
+    """One in-order point against the night's curfew (checkin.curfew)."""
+    night, breach = follow_signal(
+        track.curfew,
+        fix,
+        household.home,
+        household.curfew_at(fix.at),
+        confirm_fixes=thresholds.curfew_confirm_fixes,
+        radius_m=household.radius_m,
+        ceiling_m=ceiling_m,
+        zone=household.zone,
+    )
+    if night.away_count:
+        marks.append(CURFEW)
+    return replace(track, curfew=night), breach
 
 
 def _confirmed_exit(track: Track, evidence: dict, step: dict, thresholds: Thresholds) -> Finding:

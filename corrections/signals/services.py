@@ -25,6 +25,9 @@ from corrections.actors import Actor
 from corrections.alerts.raising import raise_alert
 from corrections.alerts.services import record_system_step
 from corrections.audit.services import record as audit
+from corrections.checkin.curfew import CurfewTrack, curfew_at
+from corrections.checkin.plans import curfew_versions, plans_of
+from corrections.checkin.services import home_of
 from corrections.extensions import db
 from corrections.i18n import N_, translate
 from corrections.monitoring import services as monitoring
@@ -162,6 +165,12 @@ def track_of(state: TrackingState) -> rules.Track:
         repeat_count=state.repeat_count,
         repeat_since=state.repeat_since,
         repeat_raised=state.repeat_raised,
+        curfew=CurfewTrack(
+            night=state.curfew_night,
+            away_count=state.curfew_count or 0,
+            away_run=tuple(state.curfew_run or ()),
+            raised=bool(state.curfew_raised),
+        ),
     )
 
 
@@ -174,6 +183,19 @@ def _keep(state: TrackingState, track: rules.Track, now: dt.datetime) -> None:
     state.inside_count = track.inside_count
     state.repeat_count, state.repeat_since = track.repeat_count, track.repeat_since
     state.repeat_raised = track.repeat_raised
+    state.curfew_night, state.curfew_count = track.curfew.night, track.curfew.away_count
+    state.curfew_run, state.curfew_raised = list(track.curfew.away_run), track.curfew.raised
+
+
+def household_of(subject: Subject, settings: SignalSettings) -> rules.Household:
+    """The curfew facts of the subject: home, the curfew of each plan version (one read)."""
+    versions = curfew_versions(plans_of([subject.id])[subject.id])
+    return rules.Household(
+        home_of(subject),
+        lambda at: curfew_at(versions, at),
+        settings.curfew_home_radius_m,
+        clock.local_zone(),
+    )
 
 
 def ingest(
@@ -205,6 +227,7 @@ def ingest(
         lambda at: by_day[at.astimezone(zone).date()],
         settings.of(subject.level),
         settings.accuracy_ceiling_m,
+        household_of(subject, settings),
     )
     rows = [
         {

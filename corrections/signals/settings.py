@@ -25,6 +25,7 @@ class Thresholds:
     impossible_travel_kmh: float = 300.0
     repeat_fixes: int = 20
     repeat_minutes: float = 30.0
+    curfew_confirm_fixes: int = 3
 
     @property
     def signal_lost_after(self) -> dt.timedelta:
@@ -44,6 +45,7 @@ class SignalSettings:
     max_future: dt.timedelta
     max_age: dt.timedelta
     max_batch: int = 500
+    curfew_home_radius_m: float = 200.0
 
     def of(self, level: str) -> Thresholds:
         """The thresholds for a subject of `level`."""
@@ -59,6 +61,7 @@ class SignalSettings:
             impossible_travel_kmh=float(config["IMPOSSIBLE_TRAVEL_KMH"]),
             repeat_fixes=int(config["REPEATED_FIX_COUNT"]),
             repeat_minutes=float(config["REPEATED_FIX_MINUTES"]),
+            curfew_confirm_fixes=int(config["CURFEW_CONFIRM_FIXES"]),
         )
         overrides = config.get("SIGNAL_THRESHOLDS") or {}
         by_level = {level: _apply(base, level, overrides.get(level, {})) for level in LEVELS}
@@ -70,6 +73,7 @@ class SignalSettings:
             accuracy_ceiling_m=float(config["ACCURACY_CEILING_M"]),
             max_future=dt.timedelta(seconds=config["CHECKIN_MAX_FUTURE_SECONDS"]),
             max_age=dt.timedelta(hours=config["CHECKIN_MAX_AGE_HOURS"]),
+            curfew_home_radius_m=float(config["CURFEW_HOME_RADIUS_M"]),
         )
 
 
