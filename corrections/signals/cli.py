@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -70,6 +72,11 @@ def prune(dry_run: bool, retention_days: int | None) -> None:
     deletion is logged and audited with its count."""
     settings = storage.StorageSettings.from_config(current_app.config)
     days = retention_days or settings.retention_days
+    if dt.timedelta(days=days) <= settings.late:
+        raise click.BadParameter(
+            "keep more days than CHECKIN_MAX_AGE_HOURS: the ingest still accepts such points",
+            param_hint="--retention-days",
+        )
     if dry_run:
         click.echo("dry run: nothing is deleted", err=True)
     pruned = storage.prune(clock.now(), days, Actor.system(), dry_run=dry_run, progress=_step)

@@ -200,7 +200,7 @@ def _lock_timeout() -> None:
 
 def _bounds(day: dt.date) -> str:
     lower, upper = day_start(day), day_start(day + dt.timedelta(days=1))
-    return f"FROM ('{lower.isoformat()}') TO ('{upper.isoformat()}')"
+    return f"FOR VALUES FROM ('{lower.isoformat()}') TO ('{upper.isoformat()}')"
 
 
 def _attach(day: dt.date) -> int:
