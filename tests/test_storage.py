@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 
 import pytest
 from sqlalchemy import func, select, text
@@ -333,3 +334,28 @@ def test_the_prune_command_dry_run_and_for_real(app, world, engine):
     assert "deleted 2 signals recorded before 2026-06-11T00:00:00Z" in kept_shorter.output
     refused = flask(app, "signals", "prune", "--retention-days", "7")
     assert refused.exit_code != 0 and "CHECKIN_MAX_AGE_HOURS" in refused.output
+
+
+def test_a_busy_partition_is_left_for_the_next_run_without_holding_the_table_long(
+    app, world, pg, caplog
+):
+    old_world(app, world, "postgresql")
+    with app.app_context():
+        with db.engine.connect() as reader:
+            # A long read of the oldest day holds a lock the DROP of that day would wait for.
+            reader.execute(text("SELECT count(*) FROM signals_p20260529"))
+            started = time.monotonic()
+            with caplog.at_level(logging.WARNING, logger="corrections.signals"):
+                busy = storage.prune(NOW, 180, Actor.system())
+            waited = time.monotonic() - started
+            reader.rollback()
+        assert busy.partitions == () and waited < 3
+        assert "signals_p20260529: the table is busy; the next run drops it" in caplog.text
+        assert prune_entries(app) == []
+        later = storage.prune(NOW, 180, Actor.system())
+    assert [name for name, _ in later.partitions] == [
+        "signals_p20260529",
+        "signals_p20260530",
+        "signals_p20260531",
+    ]
+    assert len(recorded_times(app)) == 2

@@ -38,8 +38,11 @@ PARENT = "signals"
 DEFAULT = "signals_default"
 #: The managed partitions: one UTC day each. Others (an operator's own) are listed, never touched.
 NAME = re.compile(r"^signals_p(\d{8})$")
-#: How long one DDL statement waits for its lock before giving up until the next run.
-LOCK_TIMEOUT = "5s"
+#: How long one DDL statement waits for its lock before giving up until the next run: while
+#: a DROP waits behind a long read, the phones' inserts queue behind the DROP.
+LOCK_TIMEOUT = "1s"
+#: PostgreSQL's lock_not_available: the lock timeout ran out.
+LOCK_NOT_AVAILABLE = "55P03"
 #: Rows deleted per transaction on SQLite (and from the default partition).
 DELETE_CHUNK = 10_000
 
@@ -198,6 +201,10 @@ def _lock_timeout() -> None:
     db.session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
 
 
+def _lock_refused(error: Exception) -> bool:
+    return getattr(getattr(error, "orig", None), "sqlstate", None) == LOCK_NOT_AVAILABLE
+
+
 def _bounds(day: dt.date) -> str:
     lower, upper = day_start(day), day_start(day + dt.timedelta(days=1))
     return f"FOR VALUES FROM ('{lower.isoformat()}') TO ('{upper.isoformat()}')"
@@ -247,8 +254,11 @@ def prepare(now: dt.datetime, ahead_days: int, late: dt.timedelta) -> list[str]:
         try:
             moved = _attach(day)
             db.session.commit()
-        except Exception:
+        except Exception as error:
             db.session.rollback()
+            if _lock_refused(error):
+                log.warning("partition %s: the table is busy; the next run makes it", name)
+                break  # every later one would wait as long, holding the inserts up each time
             log.exception("could not make partition %s; the next run tries again", name)
             continue
         made.append(name)
@@ -343,7 +353,9 @@ def prune(
             return Pruned(cutoff, (), rows, True)
         rows = _delete_before(PARENT, cutoff, now, actor, progress)
         if rows:
-            log.info("retention: deleted %s signals recorded before %s", rows, cutoff)
+            log.info(
+                "retention: deleted %s signals recorded before %s", rows, clock.isoformat(cutoff)
+            )
         return Pruned(cutoff, (), rows, False)
     dropped = []
     for name in old_partitions(cutoff):
@@ -357,8 +369,11 @@ def prune(
             db.session.execute(text(f'DROP TABLE "{name}"'))
             _audit_prune(now, actor, cutoff, name, _day_of(name), rows)
             db.session.commit()
-        except Exception:
+        except Exception as error:
             db.session.rollback()
+            if _lock_refused(error):
+                log.warning("partition %s: the table is busy; the next run drops it", name)
+                break  # every later one would wait as long, holding the inserts up each time
             log.exception("could not drop partition %s; the next run tries again", name)
             continue
         log.info("retention: dropped partition %s (%s signals)", name, rows)
@@ -373,7 +388,10 @@ def prune(
         rows = _delete_before(DEFAULT, cutoff, now, actor, progress)
         if rows:
             log.info(
-                "retention: deleted %s signals recorded before %s from %s", rows, cutoff, DEFAULT
+                "retention: deleted %s signals recorded before %s from %s",
+                rows,
+                clock.isoformat(cutoff),
+                DEFAULT,
             )
     return Pruned(cutoff, tuple(dropped), rows, dry_run)
 
