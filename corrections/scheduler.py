@@ -162,13 +162,15 @@ def jobs_table(app, state: SchedulerState) -> list[dict]:
             "hours": 24,
         },
         {
-            # At start too: a new database has no daily partitions yet.
+            # At start too (a new database has no daily partitions yet), however long the
+            # catch-up sweep before the start took.
             "id": "signal_storage",
             "func": storage_job,
             "args": [app, state],
             "trigger": "interval",
             "hours": 6,
             "next_run_time": clock.now(),
+            "misfire_grace_time": None,
         },
     ]
 
