@@ -126,6 +126,9 @@ class Config:
     #: Signals older than this many days are deleted (whole partitions on PostgreSQL; the
     #: deletion is logged). Tracking data serves corrections only and is not kept for ever.
     SIGNAL_RETENTION_DAYS = _int("SIGNAL_RETENTION_DAYS", 180)
+    #: On PostgreSQL the storage job keeps a daily partition of signals made this many days
+    #: ahead (a point of a day without one waits in the default partition; docs/storage.md).
+    SIGNAL_PARTITIONS_AHEAD_DAYS = _int("SIGNAL_PARTITIONS_AHEAD_DAYS", 7)
     #: An approved monitoring order raises `monitoring_order_expiring` this many days before
     #: its last day, so the office renews it in time (a new approval) or lets it end.
     MONITORING_EXPIRY_WARNING_DAYS = _int("MONITORING_EXPIRY_WARNING_DAYS", 7)

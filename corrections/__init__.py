@@ -207,13 +207,14 @@ def _shows_an_officer_anything() -> bool:
 
 
 def register_commands(app: Flask) -> None:
-    """`flask officers|alerts|scheduler|demo ...`."""
+    """`flask officers|alerts|scheduler|demo|signals ...`."""
     from corrections.auth.cli import officers_cli
     from corrections.demo.cli import demo_cli
     from corrections.scheduler import scheduler_cli
+    from corrections.signals.cli import signals_cli
     from corrections.sweep import alerts_cli
 
-    for group in (officers_cli, alerts_cli, scheduler_cli, demo_cli):
+    for group in (officers_cli, alerts_cli, scheduler_cli, demo_cli, signals_cli):
         app.cli.add_command(group)
 
 

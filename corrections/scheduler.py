@@ -22,10 +22,12 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from corrections import clock
+from corrections.actors import Actor
 from corrections.auth import limiter, sessions
 from corrections.errors import log_failure
 from corrections.extensions import db
 from corrections.jobs import services as jobs
+from corrections.signals import storage
 from corrections.sweep import run_sweep, runner_name
 
 log = logging.getLogger(__name__)
@@ -116,6 +118,25 @@ def prune_job(app, state: SchedulerState) -> None:
             db.session.remove()
 
 
+def storage_job(app, state: SchedulerState) -> None:
+    """Make the signals' partitions ahead and apply their retention (docs/storage.md)."""
+    with app.app_context():
+        try:
+            settings = storage.StorageSettings.from_config(app.config)
+            done = storage.maintain(clock.now(), settings, Actor.system())
+            log.info(
+                "signal storage: made %s partitions, deleted %s signals recorded before %s",
+                len(done.made),
+                done.pruned.total,
+                clock.isoformat(done.pruned.cutoff),
+            )
+        except Exception:
+            db.session.rollback()
+            log_failure(log, "could not maintain the signals' storage; the next run tries again")
+        finally:
+            db.session.remove()
+
+
 def jobs_table(app, state: SchedulerState) -> list[dict]:
     """The job table: id, function, trigger."""
     return [
@@ -139,6 +160,17 @@ def jobs_table(app, state: SchedulerState) -> list[dict]:
             "args": [app, state],
             "trigger": "interval",
             "hours": 24,
+        },
+        {
+            # At start too (a new database has no daily partitions yet), however long the
+            # catch-up sweep before the start took.
+            "id": "signal_storage",
+            "func": storage_job,
+            "args": [app, state],
+            "trigger": "interval",
+            "hours": 6,
+            "next_run_time": clock.now(),
+            "misfire_grace_time": None,
         },
     ]
 

@@ -14,6 +14,7 @@ from flask_migrate import upgrade
 from config import TestingConfig
 from corrections import create_app
 from corrections.extensions import db
+from corrections.signals.storage import include_name
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -50,7 +51,9 @@ def test_one_head():
 def test_migrated_schema_matches_models(app):
     # The session's schema was built by `flask db upgrade` (see conftest), not by create_all.
     with app.app_context(), db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_name": include_name}
+        )
         diff = compare_metadata(context, db.metadata)
     assert diff == [], f"models and migrations disagree; run `flask db migrate`: {diff}"
 

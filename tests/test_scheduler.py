@@ -29,7 +29,12 @@ def test_job_table_holds_the_sweep_every_minute_and_a_heartbeat(app):
 
 def test_scheduler_is_built_with_the_jobs_but_not_started(app):
     scheduler = build_scheduler(app, SchedulerState(5))
-    assert [job.id for job in scheduler.get_jobs()] == ["sweep", "heartbeat", "prune"]
+    assert [job.id for job in scheduler.get_jobs()] == [
+        "sweep",
+        "heartbeat",
+        "prune",
+        "signal_storage",
+    ]
     assert not scheduler.running
 
 

@@ -46,6 +46,7 @@ def action_labels() -> dict[str, str]:
         "subject.login": gettext("Subject's phone signed in"),
         "plan.change": gettext("Changed a check-in plan"),
         "checkin.create": gettext("Check-in received"),
+        "signals.prune": gettext("Deleted old signals (retention)"),
         "alert.list": gettext("Looked at the alert queue"),
         "alert.read": gettext("Opened an alert"),
         "alert.ack": gettext("Took an alert"),

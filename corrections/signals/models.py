@@ -6,8 +6,11 @@ Each subject's `TrackingState` carries what the next batch needs (the last fix, 
 outside, whether an exit is confirmed, the run of identical coordinates, the open signal-lost
 alert), so a batch is judged incrementally, never by reading the history back.
 
-On PostgreSQL the table is partitioned by `recorded_at` (see docs/storage.md), which is why its
-keys include `recorded_at`: a unique index of a partitioned table must contain the partition key.
+On PostgreSQL the table is partitioned by `recorded_at`, one partition a UTC day (see
+docs/storage.md), which is why its keys include `recorded_at`: a unique index of a partitioned
+table must contain the partition key. The migration makes the primary key (id, recorded_at)
+there; the model keeps `id` alone as its identity (the sequence keeps it unique), as SQLite's
+plain table has it, and Alembic does not compare primary keys.
 """
 
 from __future__ import annotations

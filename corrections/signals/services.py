@@ -109,13 +109,18 @@ def _key(lat: float, lon: float, at: dt.datetime) -> tuple:
     return (at.astimezone(dt.UTC), float(lat), float(lon))
 
 
-def _new_points(subject_id: int, reports: Sequence[Report]) -> tuple[list[Report], int]:
-    """The reports not stored before (nor twice in this batch), and how many were duplicates."""
+def _new_points(
+    subject_id: int, reports: Sequence[Report], since: dt.datetime
+) -> tuple[list[Report], int]:
+    """The reports not stored before (nor twice in this batch), and how many were duplicates.
+    Only points recorded since `since` (the oldest the batch may hold) are looked at: on
+    PostgreSQL that reads the last days' partitions, not all of them (docs/storage.md)."""
     client_ids = {r.client_id for r in reports if r.client_id}
     times = {r.recorded_at for r in reports}
     stored = db.session.execute(
         select(Signal.client_id, Signal.recorded_at, Signal.lat, Signal.lon).where(
             Signal.subject_id == subject_id,
+            Signal.recorded_at >= since,
             or_(Signal.recorded_at.in_(times), Signal.client_id.in_(client_ids or {""})),
         )
     ).all()
@@ -213,7 +218,7 @@ def ingest(
     check_times(reports, now, settings)
     check_order(subject.id, reports, now)
     state = _locked_state(subject.id)
-    fresh, duplicates = _new_points(subject.id, reports)
+    fresh, duplicates = _new_points(subject.id, reports, now - settings.max_age)
     if not fresh:
         return Ingested(0, duplicates, {})
     zone = clock.local_zone()
