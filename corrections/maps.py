@@ -223,6 +223,7 @@ class MapData:
             "offices": self.offices,
             "home": self.home,
             "track": self.track,
+            "days": self.days,
             "day": self.day,
             "tiles": tile_settings(current_app.config),
             # The scale bar's units, as the distances elsewhere are written (米, 公里).

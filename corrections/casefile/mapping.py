@@ -162,9 +162,9 @@ def _moves(checkins: Sequence, signals: Sequence, span: TrackSpan) -> list[tuple
                 "day": _day(at),
                 "source": "signal" if is_signal else "checkin",
             }
-            moves.append((at, rank, _where(item.lat, item.lon, at), point))
-    moves.sort(key=lambda m: (m[0], m[1]))
-    return [(at, where, point) for at, _, where, point in moves]
+            moves.append((at, rank, item.id, _where(item.lat, item.lon, at), point))
+    moves.sort(key=lambda m: m[:3])
+    return [(at, where, point) for at, _, _, where, point in moves]
 
 
 def _where(lat: float | None, lon: float | None, at: dt.datetime | None) -> tuple | None:

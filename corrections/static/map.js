@@ -292,6 +292,9 @@
       minZoom: 3,
       maxZoom: data.tiles ? data.tiles.max_zoom : 19,
       zoomSnap: 0.5,
+      // A closed popup fades out but stays in the page, invisible and catching taps over the
+      // marks under it; without the fade it is gone at once.
+      fadeAnimation: false,
     });
     Object.keys(PANES).forEach(function (name) {
       map.createPane(name).style.zIndex = PANES[name];
