@@ -196,7 +196,8 @@ COVERAGE: tuple[Call, ...] = (
          body={"reason": "定位漂移"}, audited=("alert.dismiss",), about_subject=True),
     # A form sent without its note shows the alert again (evidence, name) with the problem.
     Call("alerts.resolve", "POST", "/alerts/{alert}/resolve", "page", status=422,
-         body={"note": " "}, audited=("alert.read", "subject.read"), about_subject=True),
+         body={"note": " "}, audited=("alert.read", "subject.read", "subject.checkins.read"),
+         about_subject=True),
     Call("alerts.dismiss", "POST", "/alerts/{alert}/dismiss", "page", status=422,
          body={"reason": ""}, audited=("alert.read", "subject.read"), about_subject=True),
     Call("alerts.reassign", "POST", "/alerts/{alert}/reassign", "boss", status=302,

@@ -174,7 +174,10 @@
         layers: layers,
       });
     });
-    return { base: bounds, marks: marks };
+    var alert = data.points.some(function (point) {
+      return point.focus;
+    });
+    return { base: bounds, marks: marks, alert: alert };
   }
 
   /* Which marks are drawn: every one, or one local day's; the track (a line through them in
@@ -200,10 +203,10 @@
   }
 
   /* The whole view on "all days", else the chosen day's marks (the zones and places if the
-   * day has none). */
+   * day has none); an alert's map keeps the zones and places in view, to judge its fix by. */
   function fitShown(map, view, day, shown) {
     var bounds = L.latLngBounds([]);
-    if (!day || !shown.isValid()) bounds.extend(view.base);
+    if (!day || !shown.isValid() || view.alert) bounds.extend(view.base);
     if (shown.isValid()) bounds.extend(shown);
     fit(map, bounds);
   }
