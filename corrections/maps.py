@@ -17,9 +17,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from babel.dates import format_skeleton
+from babel.dates import format_date, format_skeleton
 from flask import current_app
-from flask_babel import get_locale, gettext
+from flask_babel import get_locale, gettext, ngettext
 
 #: Point statuses as check-ins carry them; anything else is drawn as accepted.
 FLAGGED = "flagged"
@@ -61,6 +61,16 @@ def tile_hosts(config) -> list[str]:
     return hosts
 
 
+def day_label(day: dt.date) -> str:
+    """A day as the picker names it: 12月3日（周四）, Dec 3 (Thu)."""
+    locale = get_locale()
+    return gettext(
+        "%(date)s (%(weekday)s)",
+        date=format_skeleton("MMMd", day, locale=locale),
+        weekday=format_date(day, "EEE", locale=locale),
+    )
+
+
 @dataclass
 class MapData:
     """Everything one map shows. Longitudes are kept within half a turn of the first one
@@ -72,6 +82,10 @@ class MapData:
     home: dict | None = None
     #: Join the points in time order with a line (a subject's movements over some days).
     track: bool = False
+    #: The local days (YYYY-MM-DD, oldest first) the track spans: the day picker offers each.
+    days: list[str] = field(default_factory=list)
+    #: The day the map shows first (an alert's day); None shows them all.
+    day: str | None = None
     _lon0: float | None = None
 
     def _lon(self, lon: float) -> float:
@@ -116,10 +130,14 @@ class MapData:
         accuracy_m: float | None = None,
         focus: bool = False,
         day: str | None = None,
+        source: str | None = None,
+        alert: bool = False,
     ) -> None:
-        """A position (a check-in or an alert's fix); `lines` are what a tap on it shows,
-        `focus` marks the one the page is about (drawn above everything else), `day` (a local
-        date, YYYY-MM-DD) lets the map's day picker show one day of a track."""
+        """A position (a check-in, a background signal or an alert's fix); `lines` are what a
+        tap on it shows, `focus` marks the one the page is about (drawn above everything else),
+        `alert` the other positions of the alert (emphasised), `day` (a local date,
+        YYYY-MM-DD) lets the day picker show one day of a track, `source` is "checkin" or
+        "signal"."""
         if lat is None or lon is None:
             return
         self.points.append(
@@ -129,8 +147,10 @@ class MapData:
                 "status": FLAGGED if status == FLAGGED else "accepted",
                 "accuracy_m": accuracy_m,
                 "focus": focus,
+                "alert": alert or focus,
                 "lines": [line for line in lines if line],
                 "day": day,
+                "source": source,
             }
         )
 
@@ -153,14 +173,43 @@ class MapData:
             office["zone"] = zone
         self.offices.append(office)
 
-    def days(self) -> list[tuple[str, str]]:
-        """The local days the points fall on, newest first, as (YYYY-MM-DD, "12月2日周三")
-        for the day picker."""
-        days = sorted({p["day"] for p in self.points if p.get("day")}, reverse=True)
-        locale = get_locale()
-        return [
-            (d, format_skeleton("MMMEd", dt.date.fromisoformat(d), locale=locale)) for d in days
+    def day_choices(self) -> list[dict]:
+        """The day picker's buttons: all days first, then each day of the track oldest first
+        ("12月3日（周四）"), each with what it shows in words (for the status line and screen
+        readers). Empty when the map has no track of dated points."""
+        if not self.track or not any(p.get("day") for p in self.points):
+            return []
+        days = sorted(set(self.days) | {p["day"] for p in self.points if p.get("day")})
+        choices = [
+            {
+                "value": "",
+                "label": gettext("All days"),
+                "summary": self._summary(
+                    gettext("%(num)s days", num=len(days)),
+                    [p for p in self.points if p.get("day")],
+                ),
+            }
         ]
+        for value in days:
+            shown = day_label(dt.date.fromisoformat(value))
+            points = [p for p in self.points if p.get("day") == value]
+            choices.append(
+                {"value": value, "label": shown, "summary": self._summary(shown, points)}
+            )
+        return choices
+
+    @staticmethod
+    def _summary(when: str, points: list[dict]) -> str:
+        if not points:
+            return gettext("%(when)s: no positions", when=when)
+        flagged = sum(1 for p in points if p["status"] == FLAGGED)
+        return ngettext(
+            "%(when)s: %(num)s position, %(flagged)s flagged",
+            "%(when)s: %(num)s positions, %(flagged)s flagged",
+            len(points),
+            when=when,
+            flagged=flagged,
+        )
 
     def is_empty(self) -> bool:
         """True when there is nothing to draw."""
@@ -174,6 +223,8 @@ class MapData:
             "offices": self.offices,
             "home": self.home,
             "track": self.track,
+            "days": self.days,
+            "day": self.day,
             "tiles": tile_settings(current_app.config),
             # The scale bar's units, as the distances elsewhere are written (米, 公里).
             "units": {"m": gettext("%(m)s m"), "km": gettext("%(km)s km")},

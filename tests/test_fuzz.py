@@ -623,6 +623,9 @@ REFUSAL_AUDIT = {
     "subject.login_failed",
     "alert.read",
     "subject.read",
+    # An alert's page shown again with the problem reads the week's track for its map.
+    "subject.checkins.read",
+    "subject.signals.read",
     "monitoring_order.list",
 }
 

@@ -13,6 +13,7 @@ import datetime as dt
 import math
 import os
 import re
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -76,6 +77,33 @@ def foreign(page, base: str) -> list[str]:
     return [url for _, url in page.requests if urlsplit(url).netloc not in (origin, "")]
 
 
+def on_top_and_clear(page, map_id: str, selector: str) -> tuple[float, float]:
+    """The mark is what the browser hits at its centre (nothing, not a label nor a closed
+    popup, is over it), inside the map, clear of the zoom and scale controls; its centre."""
+    mark = page.locator(f"#{map_id} {selector}")
+    assert mark.count() == 1
+    box = mark.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    hit = page.evaluate(
+        "([x, y, sel]) => { const e = document.elementFromPoint(x, y);"
+        " return (e && e.closest(sel)) ? true : (e ? e.outerHTML.slice(0, 200) : 'none'); }",
+        [x, y, selector],
+    )
+    assert hit is True, f"something is drawn over {selector}: {hit}"
+    area = page.locator(f"#{map_id}").bounding_box()
+    assert area["x"] < x < area["x"] + area["width"] and area["y"] < y < area["y"] + area["height"]
+    for control in (".leaflet-control-scale", ".leaflet-control-zoom"):
+        c = page.locator(f"#{map_id} {control}").bounding_box()
+        apart = (
+            box["x"] > c["x"] + c["width"]
+            or box["x"] + box["width"] < c["x"]
+            or box["y"] > c["y"] + c["height"]
+            or box["y"] + box["height"] < c["y"]
+        )
+        assert apart, f"{selector} lies under {control}"
+    return x, y
+
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_the_flagged_fix_is_on_top_on_the_alert_map_and_a_tap_shows_when_and_how_accurate(
     live_server, open_page, geofence_alert, size, app
@@ -83,27 +111,7 @@ def test_the_flagged_fix_is_on_top_on_the_alert_map_and_a_tap_shows_when_and_how
     page = open_page(*size)
     sign_in(page, live_server, f"/alerts/{geofence_alert['alert']}")
     ready(page, "alert-map").scroll_into_view_if_needed()
-    fix = page.locator("#alert-map .map-focus")
-    assert fix.count() == 1
-    box = fix.bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    # What the browser would hit at the centre of the mark is the mark itself (or its symbol).
-    on_top = page.evaluate(
-        "([x, y]) => { const e = document.elementFromPoint(x, y);"
-        " return !!(e && e.closest('.map-focus')); }",
-        [x, y],
-    )
-    assert on_top, "something is drawn over the flagged fix"
-    scale = page.locator("#alert-map .leaflet-control-scale").bounding_box()
-    zoom = page.locator("#alert-map .leaflet-control-zoom").bounding_box()
-    for control in (scale, zoom):
-        apart = (
-            box["x"] > control["x"] + control["width"]
-            or box["x"] + box["width"] < control["x"]
-            or box["y"] > control["y"] + control["height"]
-            or box["y"] + box["height"] < control["y"]
-        )
-        assert apart, "the fix lies under a map control"
+    x, y = on_top_and_clear(page, "alert-map", ".map-focus")
     # The zone it broke, the home and both offices are labelled on the plain background.
     labels = page.locator("#alert-map .map-label").all_inner_texts()
     assert "县城" in labels and "北山司法所" in labels and "测试乡司法所" in labels
@@ -121,7 +129,9 @@ def test_the_flagged_fix_is_on_top_on_the_alert_map_and_a_tap_shows_when_and_how
     assert page.errors == []
 
 
-def test_a_tap_on_a_touch_screen_opens_the_check_in(live_server, chromium_browser, geofence_alert):
+@contextmanager
+def touch_page(chromium_browser, base: str, path: str, map_id: str):
+    """A tablet's touch screen (768×1024) signed in on the page, its map ready and in view."""
     context = chromium_browser.new_context(
         viewport={"width": 768, "height": 1024}, has_touch=True, is_mobile=True, locale="zh-CN"
     )
@@ -129,8 +139,16 @@ def test_a_tap_on_a_touch_screen_opens_the_check_in(live_server, chromium_browse
         page = context.new_page()
         page.set_default_timeout(15_000)
         page.errors, page.requests = [], []
-        sign_in(page, live_server, f"/subjects/{geofence_alert['subject']}")
-        ready(page, "subject-map").scroll_into_view_if_needed()
+        sign_in(page, base, path)
+        ready(page, map_id).scroll_into_view_if_needed()
+        yield page
+    finally:
+        context.close()
+
+
+def test_a_tap_on_a_touch_screen_opens_the_check_in(live_server, chromium_browser, geofence_alert):
+    path = f"/subjects/{geofence_alert['subject']}"
+    with touch_page(chromium_browser, live_server, path, "subject-map") as page:
         flagged = page.locator("#subject-map .map-flagged")
         assert flagged.count() == 1
         flagged.tap()
@@ -138,8 +156,6 @@ def test_a_tap_on_a_touch_screen_opens_the_check_in(live_server, chromium_browse
         popup.wait_for()
         assert "Flagged: Left the allowed zone" in popup.inner_text()
         assert "Accurate to 35 m" in popup.inner_text()
-    finally:
-        context.close()
 
 
 def test_the_subject_map_puts_flagged_check_ins_above_labels_and_accepted_ones(
@@ -299,38 +315,4 @@ def test_an_area_drawn_corner_by_corner_is_stored_with_the_corners_drawn(
     assert page.errors == []
 
 
-def test_the_subject_map_draws_a_weeks_track_and_shows_one_day_at_a_time(
-    live_server, open_page, app, world, at
-):
-    world.officer("li", office_code="T01")
-    subject_id = world.subject(name="王小明")["id"]
-    now = clock.now()
-    # The one 8 days ago arrived then; it is out of the week the map draws.
-    for n, days in enumerate((8, 2, 1, 0, 0)):
-        when = now - dt.timedelta(days=days, minutes=30 - n)
-        where = (SEAT[0] + 0.002 * n, SEAT[1] + 0.001 * n)
-        at(when + dt.timedelta(minutes=1))
-        record_checkin(app, subject_id, LocationReport(f"c{n}", *where, 15.0, when))
-    at(now)
-    page = open_page(1366, 768)
-    sign_in(page, live_server, f"/subjects/{subject_id}")
-    ready(page, "subject-map")
-    marks = page.locator("#subject-map .map-accepted")
-    assert marks.count() == 4
-    picker = page.get_by_label("Show")
-    options = picker.locator("option").all_inner_texts()
-    assert options[0] == "All 3 days" and len(options) == 4
-    with app.app_context():
-        today = now.astimezone(clock.local_zone()).date()
-    picker.select_option(today.isoformat())
-    assert marks.count() == 2
-    # The track joins the day's two check-ins: one line of two points.
-    points = page.evaluate(
-        "() => { let n = 0; document.getElementById('subject-map').leafletMap.eachLayer("
-        "l => { if (l instanceof L.Polyline && !(l instanceof L.Polygon) && l.getLatLngs)"
-        " n = Math.max(n, l.getLatLngs().length); }); return n; }"
-    )
-    assert points == 2
-    picker.select_option("")
-    assert marks.count() == 4
-    assert page.errors == []
+# The week's track and its day picker: tests/test_track_browser.py.

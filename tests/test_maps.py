@@ -144,3 +144,94 @@ def test_the_enrolment_map_knows_every_box_it_fills_and_the_offices_areas(browse
     for box in ids:
         assert f'id="{box}"' in page, box
     assert len(spec["circles"]) == 3
+
+
+# --- the week's track and its day picker ------------------------------------------------------
+
+
+def day_buttons(page: str, map_id: str) -> list[tuple[str, str, str, str]]:
+    """The day picker's buttons: (day, pressed, label, what it shows in words)."""
+    found = re.search(
+        rf'<div class="map-days" data-map-days="{map_id}" hidden>(.*?)</p>', page, re.S
+    )
+    assert found, f"no day picker for {map_id}"
+    return re.findall(
+        r'data-day="([^"]*)" aria-controls="[^"]+" aria-pressed="(true|false)" title="[^"]*"'
+        r' data-summary="([^"]*)">([^<]*)</button>',
+        found.group(1),
+    )
+
+
+def test_the_alert_map_draws_the_weeks_track_and_opens_on_the_alerts_day(browser, app, county, at):
+    now = clock.now()  # 2026-11-28 10:00 in the county, a Saturday
+    for name, days, lat in (("old", 8, 0.0), ("tue", 4, 0.002), ("in", 0.1, 0.001)):
+        when = at(now - dt.timedelta(days=days))  # each arrived as it was taken
+        record_checkin(app, county, LocationReport(name, SEAT[0] + lat, SEAT[1], 15.0, when))
+    at(now)
+    record_checkin(app, county, LocationReport("out", SEAT[0] + 0.06, SEAT[1], 40.0, now))
+    login(browser, "li")
+    queue = browser.get("/alerts").text
+    alert_id = re.search(r'href="/alerts/(\d+)"', queue).group(1)
+    page = browser.get(f"/alerts/{alert_id}").text
+    drawn = map_data(page, "alert-map")
+    assert drawn["track"] and drawn["day"] == "2026-11-28"
+    # The week up to today, oldest first; the check-in of 8 days ago is not in it, and the
+    # alert's fix is drawn once, as the alert's (not again as a plain check-in).
+    assert drawn["days"] == [f"2026-11-{d}" for d in range(22, 29)]
+    assert [(p["day"], p["status"], p["focus"]) for p in drawn["points"]] == [
+        ("2026-11-24", "accepted", False),
+        ("2026-11-28", "accepted", False),
+        ("2026-11-28", "flagged", True),
+    ]
+    assert [p["source"] for p in drawn["points"]] == ["checkin"] * 3
+    fix = drawn["points"][-1]
+    assert fix["alert"] and fix["lines"][:2] == ["Where the alert was raised", "Check-in"]
+    assert not drawn["points"][0]["alert"]
+    buttons = day_buttons(page, "alert-map")
+    assert buttons[0] == ("", "false", "7 days: 3 positions, 1 flagged", "All days")
+    assert buttons[-1] == (
+        "2026-11-28",
+        "true",
+        "Nov 28 (Sat): 2 positions, 1 flagged",
+        "Nov 28 (Sat)",
+    )
+    assert ("2026-11-23", "false", "Nov 23 (Mon): no positions", "Nov 23 (Mon)") in buttons
+    assert "Nov 28 (Sat): 2 positions, 1 flagged</p>" in page  # the status line says so
+    with app.app_context():
+        from sqlalchemy import select
+
+        from corrections.audit.models import AuditEntry
+
+        actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert {"subject.read", "subject.checkins.read", "subject.signals.read"} <= set(actions[-5:])
+
+
+def test_the_day_picker_speaks_chinese_by_default(client, app, county):
+    now = clock.now()
+    record_checkin(app, county, LocationReport("a", SEAT[0], SEAT[1], 15.0, now))
+    record_checkin(app, county, LocationReport("b", SEAT[0] + 0.06, SEAT[1], 40.0, now))
+    login(client, "li")
+    page = client.get(f"/subjects/{county}").text
+    buttons = day_buttons(page, "subject-map")
+    assert [b[3] for b in buttons][:2] == ["全部", "11月22日（周日）"]
+    assert buttons[-1][2:] == ("11月28日（周六）：2 个位置，其中异常 1 个", "11月28日（周六）")
+    assert buttons[0][1] == "true"  # the subject page opens on the whole week
+    drawn = map_data(page, "subject-map")
+    # The two came in at the same minute: drawn in the order they arrived, the flagged last.
+    assert drawn["points"][-1]["lines"] == ["签到", "2026-11-28 10:00", "异常：越界", "精度 40 米"]
+
+
+def test_an_old_alerts_map_shows_the_week_up_to_its_day(app):
+    from types import SimpleNamespace
+
+    from corrections.casefile.mapping import alert_span
+
+    with app.app_context():
+        today = dt.date(2026, 11, 28)
+        fix = {"lat": SEAT[0], "lon": SEAT[1], "recorded_at": "2026-11-01T15:30:00Z"}  # 23:30
+        old = SimpleNamespace(evidence={"to": fix}, opened_at=clock.now())
+        span = alert_span(old, today)
+        assert span.days[0] == "2026-10-26" and span.days[-1] == "2026-11-01"
+        assert span.until == dt.datetime(2026, 11, 1, 16, 0, tzinfo=dt.UTC)  # midnight there
+        recent = SimpleNamespace(evidence={}, opened_at=clock.now() - dt.timedelta(days=3))
+        assert alert_span(recent, today).days[-1] == "2026-11-28"

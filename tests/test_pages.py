@@ -494,7 +494,12 @@ def test_subject_page_shows_person_masked_id_plan_map_and_newest_checkin_first(
     drawn = map_data(page, "subject-map")
     assert [z["kind"] for z in drawn["zones"]] == ["allowed"]
     assert [p["status"] for p in drawn["points"]] == ["accepted", "flagged"]  # newest on top
-    assert drawn["points"][1]["lines"][:2] == ["2026-11-28 09:40", "Flagged: Left the allowed zone"]
+    assert drawn["points"][1]["lines"][:3] == [
+        "Check-in",
+        "2026-11-28 09:40",
+        "Flagged: Left the allowed zone",
+    ]
+    assert [p["source"] for p in drawn["points"]] == ["checkin", "checkin"]
     assert drawn["home"]["lat"] == pytest.approx(SEAT[0])
     # Where, as a person says it: no bare coordinates in the zone list or the timeline.
     assert "Circle round the home, radius 5.0\u00a0km" in page

@@ -11,19 +11,24 @@ from corrections import clock
 from corrections.actors import Actor
 from corrections.alerts.catalogue import ConcernPanel
 from corrections.audit.services import record as audit
-from corrections.casefile.mapping import alert_map, from_home
-from corrections.checkin.services import checkins_of
+from corrections.casefile.mapping import alert_map, alert_span, from_home
+from corrections.checkin.services import read_checkins
 from corrections.extensions import db
+from corrections.signals.services import read_signals
 from corrections.subjects.models import Subject
 from corrections.subjects.services import refused_devices
 from corrections.zones.services import zones_of
 
 TEMPLATE = "subjects/_alert_panel.html"
+#: How many of the newest check-ins the alert's map reads for its week's track (the subject
+#: page's timeline reads as many).
+TRACK_CHECKINS = 50
 
 
 def subject_panel(alert, actor: Actor, at: dt.datetime) -> ConcernPanel | None:
-    """The person an alert concerns, their contacts and their last check-in; audited as a read
-    of the subject's record (the page shows the phone numbers and a position)."""
+    """The person an alert concerns, their contacts, their last check-in and the week's track
+    on the map; audited as a read of the subject's record (the page shows the phone numbers
+    and a position), of their check-ins and of their background positions."""
     subject = db.session.get(Subject, alert.subject_id)
     if subject is None:
         return None
@@ -34,8 +39,11 @@ def subject_panel(alert, actor: Actor, at: dt.datetime) -> ConcernPanel | None:
         subject_id=subject.id,
         detail={"alert_id": alert.id, "shown": "alert_panel"},
     )
-    latest = checkins_of(subject.id, 1)
-    last = latest[0] if latest else None
+    checkins = read_checkins(subject.id, TRACK_CHECKINS, actor, at)
+    last = checkins[0] if checkins else None
+    span = alert_span(alert, at.astimezone(clock.local_zone()).date())
+    signals = read_signals(subject.id, span.since, actor, at)
+    zones = zones_of([subject.id]).get(subject.id, [])
     return ConcernPanel(
         TEMPLATE,
         {
@@ -44,7 +52,9 @@ def subject_panel(alert, actor: Actor, at: dt.datetime) -> ConcernPanel | None:
             "last_checkin": last,
             "last_from_home_m": from_home(subject, [last]).get(last.id) if last else None,
             "device": _device_decision(alert, subject),
-            "map": alert_map(alert, subject, zones_of([subject.id]).get(subject.id, []), last),
+            "map": alert_map(
+                alert, subject, zones, last, span=span, checkins=checkins, signals=signals
+            ),
         },
     )
 

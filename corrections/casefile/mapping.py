@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from flask_babel import gettext
 from sqlalchemy import select
@@ -23,16 +24,47 @@ from corrections.zones.rules import geodesic_m
 #: How far around a position the nearest office is looked for (degrees; about 55 km north to
 #: south): a township office is a few kilometres away, and the box keeps the candidates few.
 NEAR_OFFICE_DEGREES = 0.5
+#: How many local days a track spans: the last day and the six before it.
+TRACK_DAYS = 7
 
 
-def _when(at: dt.datetime | str | None) -> str:
+class TrackSpan(NamedTuple):
+    """The local days a map's track covers, oldest first, and the instants it starts and ends."""
+
+    days: list[str]
+    since: dt.datetime
+    until: dt.datetime
+
+
+def track_span(last_day: dt.date) -> TrackSpan:
+    """The week of local days ending on `last_day` (midnight to midnight in TIMEZONE)."""
+    zone = clock.local_zone()
+    first = last_day - dt.timedelta(days=TRACK_DAYS - 1)
+    days = [(first + dt.timedelta(days=n)).isoformat() for n in range(TRACK_DAYS)]
+
+    def midnight(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC)
+
+    return TrackSpan(days, midnight(first), midnight(last_day + dt.timedelta(days=1)))
+
+
+def _instant(at: dt.datetime | str | None) -> dt.datetime | None:
     if isinstance(at, str):
         try:
             at = dt.datetime.fromisoformat(at.replace("Z", "+00:00"))
         except ValueError:
-            return ""
-    at = clock.as_utc(at)
+            return None
+    return clock.as_utc(at)
+
+
+def _when(at: dt.datetime | str | None) -> str:
+    at = _instant(at)
     return at.astimezone(clock.local_zone()).strftime("%Y-%m-%d %H:%M") if at else ""
+
+
+def _day(at: dt.datetime | str | None) -> str | None:
+    at = _instant(at)
+    return at.astimezone(clock.local_zone()).date().isoformat() if at else None
 
 
 def _accuracy(accuracy_m: float | None) -> str:
@@ -49,14 +81,19 @@ def _kind_label(kind: str) -> str:
 
 
 def checkin_lines(checkin, title: str | None = None) -> list[str]:
-    """What a tap on a check-in shows: when, accepted or why flagged, how accurate."""
+    """What a tap on a check-in shows: what it is, when, accepted or why flagged, how
+    accurate."""
     if checkin.status == "flagged":
         reasons = gettext(", ").join(_kind_label(f) for f in checkin.flags or [])
         result = gettext("Flagged: %(reasons)s", reasons=reasons) if reasons else gettext("Flagged")
     else:
         result = gettext("Accepted")
-    lines = [title] if title else []
-    return [*lines, _when(checkin.recorded_at), result, _accuracy(checkin.accuracy_m)]
+    return [
+        title or gettext("Check-in"),
+        _when(checkin.recorded_at),
+        result,
+        _accuracy(checkin.accuracy_m),
+    ]
 
 
 def _add_zones(data: MapData, zones: Iterable, broken: set | None = None) -> None:
@@ -104,31 +141,50 @@ def _signal_flag_label(flag: str) -> str:
     return labels.get(flag) or _kind_label(flag)
 
 
+def _moves(checkins: Sequence, signals: Sequence, span: TrackSpan) -> list[tuple]:
+    """The check-ins and background positions inside the span, in time order, as
+    (instant, where-key, the point's arguments). A plain background position draws no
+    accuracy circle (hundreds would hide the map); a flagged one does."""
+    moves = []
+    for rank, items in enumerate((checkins, signals)):
+        for item in items:
+            at = clock.as_utc(item.recorded_at)
+            if not span.since <= at < span.until:
+                continue
+            is_signal = rank == 1
+            flagged = bool(item.flags) if is_signal else item.status == "flagged"
+            point = {
+                "lat": item.lat,
+                "lon": item.lon,
+                "status": "flagged" if flagged else "accepted",
+                "lines": signal_lines(item) if is_signal else checkin_lines(item),
+                "accuracy_m": item.accuracy_m if (flagged or not is_signal) else None,
+                "day": _day(at),
+                "source": "signal" if is_signal else "checkin",
+            }
+            moves.append((at, rank, item.id, _where(item.lat, item.lon, at), point))
+    moves.sort(key=lambda m: m[:3])
+    return [(at, where, point) for at, _, _, where, point in moves]
+
+
+def _where(lat: float | None, lon: float | None, at: dt.datetime | None) -> tuple | None:
+    """What makes two records of a position the same one (an alert's evidence and the track)."""
+    if lat is None or lon is None or at is None:
+        return None
+    return (round(lat, 6), round(lon, 6), at.replace(microsecond=0))
+
+
 def subject_map(
-    subject, zones: Sequence, checkins: Sequence, *, since: dt.datetime, signals: Sequence = ()
+    subject, zones: Sequence, checkins: Sequence, *, span: TrackSpan, signals: Sequence = ()
 ) -> MapData:
-    """One subject's map: zones, home, office and their movements since `since` (check-ins and
-    background positions in time order, joined as a track, newest drawn on top), each with its
-    local day. A plain background position draws no accuracy circle (hundreds would hide the
-    map); a flagged one does."""
-    data = MapData(track=True)
+    """One subject's map: zones, home, office and their movements over the span (check-ins
+    and background positions in time order, joined as a track, newest drawn on top), each
+    with its local day for the day picker."""
+    data = MapData(track=True, days=list(span.days))
     data.add_home(subject.home_lat, subject.home_lon, gettext("Home"))
     _add_zones(data, zones)
-    zone = clock.local_zone()
-    moves = [(clock.as_utc(c.recorded_at), 0, c) for c in checkins]
-    moves += [(clock.as_utc(s.recorded_at), 1, s) for s in signals]
-    for at, is_signal, item in sorted(moves, key=lambda m: (m[0], m[1])):
-        if at < since:
-            continue
-        flagged = bool(item.flags) if is_signal else item.status == "flagged"
-        data.add_point(
-            item.lat,
-            item.lon,
-            status="flagged" if flagged else "accepted",
-            lines=signal_lines(item) if is_signal else checkin_lines(item),
-            accuracy_m=item.accuracy_m if (flagged or not is_signal) else None,
-            day=at.astimezone(zone).date().isoformat(),
-        )
+    for _, _, point in _moves(checkins, signals, span):
+        data.add_point(**point)
     if not data.points and checkins:
         # Nothing lately: the last position there is, so the map still says where.
         last = checkins[0]
@@ -138,29 +194,66 @@ def subject_map(
             status=last.status,
             lines=checkin_lines(last, gettext("Last check-in")),
             accuracy_m=last.accuracy_m,
+            source="checkin",
         )
     office = subject.office
     data.add_office(office.name, office.lat, office.lon)
     return data
 
 
-def alert_map(alert, subject, zones: Sequence, last_checkin) -> MapData:
-    """An alert's map: where it was raised (the fix, its accuracy circle), the zone it broke,
-    home, the last check-in when the alert has no fix of its own, and the nearest office."""
+def alert_day(alert) -> dt.date:
+    """The local day an alert is about: its fix's, or the day it was raised."""
     evidence = alert.evidence or {}
-    data = MapData()
+    fix = evidence.get("to") if isinstance(evidence.get("to"), dict) else evidence
+    at = _instant(fix.get("recorded_at")) if _has_position(fix) else None
+    return (at or clock.as_utc(alert.opened_at)).astimezone(clock.local_zone()).date()
+
+
+def alert_span(alert, today: dt.date) -> TrackSpan:
+    """The week an alert's map draws: the last seven days when the alert is among them, else
+    the seven days up to the alert's day."""
+    day = alert_day(alert)
+    return track_span(today if day > today - dt.timedelta(days=TRACK_DAYS) else day)
+
+
+def alert_map(
+    alert,
+    subject,
+    zones: Sequence,
+    last_checkin,
+    *,
+    span: TrackSpan | None = None,
+    checkins: Sequence = (),
+    signals: Sequence = (),
+) -> MapData:
+    """An alert's map: where it was raised (the fix, its accuracy circle), the zone it broke,
+    home, the last check-in when the alert has no fix of its own, the nearest office, and
+    with a `span` the week's track of check-ins and background positions around them, shown
+    first on the alert's day with the alert's own positions emphasised."""
+    evidence = alert.evidence or {}
+    data = MapData(track=span is not None, days=list(span.days) if span else [])
     data.add_home(subject.home_lat, subject.home_lon, gettext("Home"))
     broken = {evidence.get(k) for k in ("nearest_zone", "zone", "zone_id")} - {None}
     _add_zones(data, zones, broken)
+    source = "signal" if evidence.get("source") == "signals" else "checkin"
     fix = evidence.get("to") or evidence
+    marks: list[tuple] = []  # (instant, where-key, the point's arguments): the alert's own
+
+    def mark(at, lat, lon, **point) -> None:
+        at = _instant(at)
+        point.update(lat=lat, lon=lon, day=_day(at), alert=True)
+        marks.append((at, _where(lat, lon, at), point))
+
     reference = None
     if isinstance(evidence.get("from"), dict) and _has_position(evidence["from"]):
         earlier = evidence["from"]
-        data.add_point(
+        mark(
+            earlier.get("recorded_at"),
             earlier["lat"],
             earlier["lon"],
             status="accepted",
             accuracy_m=earlier.get("accuracy_m"),
+            source="checkin",
             lines=[
                 gettext("The position before"),
                 _when(earlier.get("recorded_at")),
@@ -170,11 +263,13 @@ def alert_map(alert, subject, zones: Sequence, last_checkin) -> MapData:
     for outside in evidence.get("fixes") or []:
         # The positions that confirmed an exit from background tracking.
         if isinstance(outside, dict) and _has_position(outside) and outside is not fix:
-            data.add_point(
+            mark(
+                outside.get("recorded_at"),
                 outside["lat"],
                 outside["lon"],
                 status="flagged",
                 accuracy_m=outside.get("accuracy_m"),
+                source="signal",
                 lines=[
                     gettext("Background position"),
                     _when(outside.get("recorded_at")),
@@ -184,6 +279,7 @@ def alert_map(alert, subject, zones: Sequence, last_checkin) -> MapData:
     if _has_position(fix):
         lines = [
             gettext("Where the alert was raised"),
+            gettext("Background position") if source == "signal" else gettext("Check-in"),
             _when(fix.get("recorded_at")),
             _accuracy(fix.get("accuracy_m")),
         ]
@@ -195,27 +291,41 @@ def alert_map(alert, subject, zones: Sequence, last_checkin) -> MapData:
                     zone=evidence.get("nearest_zone", ""),
                 )
             )
-        data.add_point(
+        mark(
+            fix.get("recorded_at"),
             fix["lat"],
             fix["lon"],
             status="flagged",
             accuracy_m=fix.get("accuracy_m"),
             lines=lines,
             focus=True,
+            source=source,
         )
         reference = (fix["lat"], fix["lon"], "fix")
     elif last_checkin is not None and last_checkin.lat is not None:
-        data.add_point(
+        mark(
+            last_checkin.recorded_at,
             last_checkin.lat,
             last_checkin.lon,
             status=last_checkin.status,
             accuracy_m=last_checkin.accuracy_m,
             lines=checkin_lines(last_checkin, gettext("Last check-in")),
             focus=True,
+            source="checkin",
         )
         reference = (last_checkin.lat, last_checkin.lon, "last")
     elif subject.home_lat is not None:
         reference = (subject.home_lat, subject.home_lon, "home")
+    own = {where for _, where, _ in marks if where is not None}
+    track = [] if span is None else _moves(checkins, signals, span)
+    moves = [m for m in track if m[1] not in own] + marks
+    far_past = dt.datetime.min.replace(tzinfo=dt.UTC)
+    # In time order for the line; the alert's own after the track's at the same instant.
+    for _, _, point in sorted(moves, key=lambda m: m[0] or far_past):
+        data.add_point(**point)
+    if span is not None:
+        day = alert_day(alert).isoformat()
+        data.day = day if day in span.days else None
     _add_offices(data, subject.office, reference)
     return data
 

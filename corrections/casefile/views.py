@@ -6,7 +6,6 @@ the JSON API calls), within the officer's office scope, and audited as the API a
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections import Counter
 
@@ -55,8 +54,6 @@ bp = Blueprint("subjects", __name__, template_folder="templates")
 PER_PAGE = 25
 #: How many check-ins the timeline lists, and how many of them the map draws.
 TIMELINE_LENGTH = 50
-#: How far back the subject's map draws their movements (the day picker offers each day).
-TRACK_SPAN = dt.timedelta(days=7)
 
 
 def subject_status_labels() -> dict[str, str]:
@@ -160,6 +157,7 @@ def show(subject_id: int):
     )
     window = next_window_for(subject, now)
     zones = zones_of([subject.id]).get(subject.id, [])
+    span = mapping.track_span(today)
     return render_and_commit(
         "subjects/detail.html",
         subject=subject,
@@ -174,8 +172,8 @@ def show(subject_id: int):
             subject,
             zones,
             checkins,
-            since=now - TRACK_SPAN,
-            signals=read_signals(subject.id, now - TRACK_SPAN, officer_actor(current_user), now),
+            span=span,
+            signals=read_signals(subject.id, span.since, officer_actor(current_user), now),
         ),
         from_home=mapping.from_home(subject, checkins),
         statuses=subject_status_labels(),

@@ -58,6 +58,8 @@
       ICONS.accepted = icon("accepted", "", 26);
       ICONS.flagged = icon("flagged", "<b>!</b>", 34);
       ICONS.focus = icon("flagged map-focus", "<b>!</b>", 40);
+      ICONS.alertFlagged = icon("flagged map-of-alert", "<b>!</b>", 36);
+      ICONS.alertAccepted = icon("accepted map-of-alert", "", 30);
     }
     return ICONS;
   }
@@ -132,8 +134,9 @@
       home.bindPopup(textBox([data.home.title], "map-popup"));
       bounds.extend(home.getLatLng());
     }
-    // Oldest first, so where marks overlap the newest is on top; flagged and focus have panes.
-    var byDay = [];
+    // Oldest first, so where marks overlap the newest is on top; flagged and the alert's own
+    // have panes of their own above the labels.
+    var marks = [];
     data.points.forEach(function (point) {
       var flagged = point.status === "flagged";
       var layers = [];
@@ -148,29 +151,70 @@
           fillOpacity: 0.08,
           interactive: false,
           pmIgnore: true,
-        }).addTo(map));
+        }));
       }
+      var kind = point.focus ? "focus" : point.alert ? (flagged ? "alertFlagged" : "alertAccepted")
+        : flagged ? "flagged" : "accepted";
+      var title = point.lines.slice(0, 2).join(" ");
       var marker = L.marker([point.lat, point.lon], {
-        icon: point.focus ? icons().focus : flagged ? icons().flagged : icons().accepted,
-        pane: point.focus ? "focus" : flagged ? "flagged" : "points",
-        title: point.lines[0] || "",
-        alt: point.lines[0] || "",
+        icon: icons()[kind],
+        pane: point.alert ? "focus" : flagged ? "flagged" : "points",
+        zIndexOffset: point.focus ? 1000 : 0, // Leaflet stacks by latitude within a pane
+        title: title,
+        alt: title,
         pmIgnore: true,
-      }).addTo(map);
+      });
       marker.bindPopup(textBox(point.lines, "map-popup"));
       layers.push(marker);
-      byDay.push({ day: point.day, at: marker.getLatLng(), layers: layers });
-      bounds.extend(marker.getLatLng());
-      if (point.focus) bounds.extend(marker.getLatLng().toBounds(2 * (point.accuracy_m || 0)));
+      var area = marker.getLatLng().toBounds(point.focus ? 2 * (point.accuracy_m || 0) : 0);
+      marks.push({
+        day: point.day,
+        at: marker.getLatLng(),
+        area: area,
+        layers: layers,
+      });
     });
-    if (data.track) trackOf(map, byDay);
-    return bounds;
+    var alert = data.points.some(function (point) {
+      return point.focus;
+    });
+    return { base: bounds, marks: marks, alert: alert };
   }
 
-  /* A subject's movements: a line through the check-ins in time order, and a day picker
-   * (a <select data-map-day> beside the map) that shows one day at a time. */
-  function trackOf(map, points) {
-    var line = L.polyline([], {
+  /* Which marks are drawn: every one, or one local day's; the track (a line through them in
+   * time order, as the server sent them) follows. Returns the bounds of what is drawn. */
+  function showMarks(map, view, day) {
+    var shown = L.latLngBounds([]);
+    var line = [];
+    view.marks.forEach(function (mark) {
+      var visible = !day || mark.day === day;
+      mark.layers.forEach(function (layer) {
+        if (visible && !map.hasLayer(layer)) layer.addTo(map);
+        if (!visible && map.hasLayer(layer)) map.removeLayer(layer);
+      });
+      if (visible) {
+        shown.extend(mark.area);
+        line.push(mark);
+      }
+    });
+    if (view.line) {
+      view.line.setLatLngs(line.length > 1 ? line.map(function (m) { return m.at; }) : []);
+    }
+    return shown;
+  }
+
+  /* The whole view on "all days", else the chosen day's marks (the zones and places if the
+   * day has none); an alert's map keeps the zones and places in view, to judge its fix by. */
+  function fitShown(map, view, day, shown) {
+    var bounds = L.latLngBounds([]);
+    if (!day || !shown.isValid() || view.alert) bounds.extend(view.base);
+    if (shown.isValid()) bounds.extend(shown);
+    fit(map, bounds);
+  }
+
+  /* A subject's movements: a line through the points in time order, and the day picker (the
+   * buttons of [data-map-days]) that shows one day at a time. */
+  function trackOf(map, view, first) {
+    view.line = L.polyline([], {
       pane: "zones",
       className: "map-track",
       color: "#4a4a4a",
@@ -179,26 +223,42 @@
       interactive: false,
       pmIgnore: true,
     }).addTo(map);
-    function show(day) {
-      var shown = [];
-      points.forEach(function (point) {
-        var visible = !day || point.day === day;
-        point.layers.forEach(function (layer) {
-          if (visible && !map.hasLayer(layer)) layer.addTo(map);
-          if (!visible && map.hasLayer(layer)) map.removeLayer(layer);
-        });
-        if (visible) shown.push(point.at);
+    var id = map.getContainer().id;
+    var picker = document.querySelector('[data-map-days="' + id + '"]');
+    var buttons = picker ? Array.prototype.slice.call(picker.querySelectorAll("[data-day]")) : [];
+    var status = document.getElementById(id + "-day-status");
+    function choose(button) {
+      var day = button ? button.getAttribute("data-day") : "";
+      buttons.forEach(function (b) {
+        b.setAttribute("aria-pressed", b === button ? "true" : "false");
       });
-      line.setLatLngs(shown.length > 1 ? shown : []);
-      if (day && shown.length) map.fitBounds(L.latLngBounds(shown), FIT);
+      if (status && button) status.textContent = button.getAttribute("data-summary");
+      map.closePopup();
+      fitShown(map, view, day, showMarks(map, view, day));
+      map.getContainer().setAttribute("data-map-day", day);
     }
-    show("");
-    var picker = document.querySelector('[data-map-day="' + map.getContainer().id + '"]');
-    if (picker) {
-      picker.addEventListener("change", function () {
-        map.closePopup();
-        show(picker.value);
+    buttons.forEach(function (button, index) {
+      button.addEventListener("click", function () {
+        choose(button);
       });
+      button.addEventListener("keydown", function (event) {
+        var step = { ArrowLeft: -1, ArrowUp: -1, ArrowRight: 1, ArrowDown: 1 }[event.key];
+        if (!step) return;
+        event.preventDefault();
+        var next = buttons[(index + step + buttons.length) % buttons.length];
+        next.focus();
+        choose(next);
+      });
+    });
+    if (picker) picker.hidden = false;
+    var start = null;
+    buttons.forEach(function (b) {
+      if (b.getAttribute("data-day") === (first || "")) start = b;
+    });
+    if (start || !buttons.length) {
+      choose(start);
+    } else {
+      choose(buttons[0]);
     }
   }
 
@@ -235,6 +295,9 @@
       minZoom: 3,
       maxZoom: data.tiles ? data.tiles.max_zoom : 19,
       zoomSnap: 0.5,
+      // A closed popup fades out but stays in the page, invisible and catching taps over the
+      // marks under it; without the fade it is gone at once.
+      fadeAnimation: false,
     });
     Object.keys(PANES).forEach(function (name) {
       map.createPane(name).style.zIndex = PANES[name];
@@ -588,9 +651,14 @@
     if (spec && map.pm) {
       var offices = drawView(map, { zones: [], points: [], offices: data.offices, home: null });
       el.mapEditor = new Editor(map, el, data, spec);
-      if (!el.mapEditor.bounds().isValid() && !el.mapEditor.office()) fit(map, offices);
+      if (!el.mapEditor.bounds().isValid() && !el.mapEditor.office()) fit(map, offices.base);
     } else {
-      fit(map, drawView(map, data));
+      var view = drawView(map, data);
+      if (data.track) {
+        trackOf(map, view, data.day);
+      } else {
+        fitShown(map, view, "", showMarks(map, view, ""));
+      }
     }
     el.setAttribute("data-map-ready", "1");
   }
