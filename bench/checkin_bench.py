@@ -49,8 +49,9 @@ def main() -> None:
 
     bare = None
     if not args.skip_bare:
-        with harness.Gunicorn("bare_wsgi:app", 8101, args.database_url, args.workers,
-                              ["--pythonpath", "bench"]) as server:
+        with harness.Gunicorn(
+            "bare_wsgi:app", 8101, args.database_url, args.workers, ["--pythonpath", "bench"]
+        ) as server:
             server.wait_ready("/")
             harness.wrk(8101, tokens, kind="checkin", seconds=args.warmup, run="w" + run, **drive)
             bare = harness.wrk(8101, tokens, kind="checkin", seconds=args.seconds, run=run, **drive)
@@ -60,24 +61,15 @@ def main() -> None:
         server.wait_ready("/healthz")
         harness.wrk(8102, tokens, kind="checkin", seconds=args.warmup, run="w" + run, **drive)
         real = harness.wrk(8102, tokens, kind="checkin", seconds=args.seconds, run=run, **drive)
-    stored = harness.count(
-        app, f"SELECT count(*) FROM checkins WHERE client_id LIKE 'b{run}-%'"
-    )
+    stored = harness.count(app, f"SELECT count(*) FROM checkins WHERE client_id LIKE 'b{run}-%'")
     print("check-ins:", json.dumps(real), flush=True)
     print()
-    print(f"| app | req/s | p50 | p90 | p99 | 2xx | other |")
-    print(f"|---|---|---|---|---|---|---|")
-    for name, figures in (("bare Flask", bare), ("POST /mobile/v1/checkins", real)):
-        if figures is None:
-            continue
-        print(
-            f"| {name} | {figures['rps']:.0f} | {figures['p50_ms']:.1f} ms | {figures['p90_ms']:.1f} ms"
-            f" | {figures['p99_ms']:.1f} ms | {figures['acked']} | {figures['refused'] + figures['socket_errors']} |"
-        )
+    harness.table([("bare Flask", bare), ("POST /mobile/v1/checkins", real)])
     if bare:
         print(f"\nratio: {real['rps'] / bare['rps']:.1%} of bare Flask")
-    print(f"check-ins acknowledged {real['acked']}, stored {stored}"
-          f" ({'all stored' if stored >= real['acked'] else 'MISSING ' + str(real['acked'] - stored)})")
+    missing = real["acked"] - stored
+    verdict = "every one stored" if missing <= 0 else f"MISSING {missing}"
+    print(f"check-ins acknowledged {real['acked']}, stored {stored}: {verdict}")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,6 @@ from corrections.extensions import db
 from corrections.monitoring import services as monitoring
 from corrections.monitoring.schemas import OrderIn
 from corrections.offices.models import Office
-from corrections.subjects.models import Subject
 from corrections.subjects.services import phone_login
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +42,9 @@ def build_app(url: str):
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         if engine.dialect.name != "postgresql":
-            raise SystemExit("the benchmarks run on PostgreSQL (--database-url postgresql+psycopg://...)")
+            raise SystemExit(
+                "the benchmarks run on PostgreSQL (--database-url postgresql+psycopg://...)"
+            )
         conn.execute(sa.text("DROP SCHEMA public CASCADE"))
         conn.execute(sa.text("CREATE SCHEMA public"))
     engine.dispose()
@@ -86,12 +87,22 @@ def enrol_subjects(app, n: int, *, monitored: bool) -> list[str]:
                 "supervision_end": (today + dt.timedelta(days=365)).isoformat(),
                 "home": {"lat": SEAT[0], "lon": SEAT[1]},
                 "zones": [
-                    {"kind": "allowed", "name": "县城", "lat": SEAT[0], "lon": SEAT[1], "radius_m": 5000}
+                    {
+                        "kind": "allowed",
+                        "name": "县城",
+                        "lat": SEAT[0],
+                        "lon": SEAT[1],
+                        "radius_m": 5000,
+                    }
                 ],
                 "checkin": {"every_days": 1, "window_start": "08:00", "window_end": "20:00"},
             }
             subject = enrol(
-                SubjectIn.from_plain(body), None, actor=system, now=now, grace=dt.timedelta(minutes=15)
+                SubjectIn.from_plain(body),
+                None,
+                actor=system,
+                now=now,
+                grace=dt.timedelta(minutes=15),
             )
             if monitored:
                 order = monitoring.request_order(
@@ -99,8 +110,8 @@ def enrol_subjects(app, n: int, *, monitored: bool) -> list[str]:
                     OrderIn.model_validate(
                         {
                             "ground": "left_area_without_approval",
-                            "starts_on": (today - dt.timedelta(days=2)).isoformat(),
-                            "ends_on": (today + dt.timedelta(days=30)).isoformat(),
+                            "starts_on": today - dt.timedelta(days=2),
+                            "ends_on": today + dt.timedelta(days=30),
                             "reason": "基准测试",
                         }
                     ),
@@ -149,7 +160,9 @@ class Gunicorn:
             "GUNICORN_BIND": f"127.0.0.1:{port}",
             "WEB_CONCURRENCY": str(workers),
         }
-        self.log = tempfile.NamedTemporaryFile("w+", prefix="bench-gunicorn-", suffix=".log", delete=False)
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115  (open while gunicorn runs)
+            "w+", prefix="bench-gunicorn-", suffix=".log", delete=False
+        )
         command = [str(Path(sys.executable).parent / "gunicorn"), "-c", "deploy/gunicorn.conf.py"]
         self.process = subprocess.Popen(
             [*command, *extra, target], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT
@@ -181,8 +194,17 @@ class Gunicorn:
         self.stop()
 
 
-def wrk(port: int, tokens: list[str], *, kind: str, connections: int, threads: int,
-        seconds: int, run: str, batch: int = 100) -> dict:
+def wrk(
+    port: int,
+    tokens: list[str],
+    *,
+    kind: str,
+    connections: int,
+    threads: int,
+    seconds: int,
+    run: str,
+    batch: int = 100,
+) -> dict:
     """Run wrk with bench/ingest.lua against the server on `port`; its BENCH figures plus
     wrk's own requests per second."""
     with tempfile.NamedTemporaryFile("w", suffix=".tokens", delete=False) as handle:
@@ -198,8 +220,15 @@ def wrk(port: int, tokens: list[str], *, kind: str, connections: int, threads: i
         "BENCH_LON": str(SEAT[1]),
     }
     command = [
-        "wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-        "-s", str(ROOT / "bench" / "ingest.lua"), f"http://127.0.0.1:{port}",
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(ROOT / "bench" / "ingest.lua"),
+        f"http://127.0.0.1:{port}",
     ]
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     os.unlink(handle.name)
@@ -209,3 +238,17 @@ def wrk(port: int, tokens: list[str], *, kind: str, connections: int, threads: i
     figures = json.loads(match.group(1))
     figures["stderr"] = result.stderr.strip()
     return figures
+
+
+def table(rows: list[tuple[str, dict | None]]) -> None:
+    """Print wrk's figures as a Markdown table (docs/performance.md takes it as it is)."""
+    print("| server | req/s | p50 | p90 | p99 | 2xx | other |")
+    print("|---|---|---|---|---|---|---|")
+    for name, f in rows:
+        if f is None:
+            continue
+        other = f["refused"] + f["socket_errors"]
+        print(
+            f"| {name} | {f['rps']:.0f} | {f['p50_ms']:.1f} ms | {f['p90_ms']:.1f} ms"
+            f" | {f['p99_ms']:.1f} ms | {f['acked']} | {other} |"
+        )

@@ -189,6 +189,28 @@ def plans_of(subject_ids: Sequence[int]) -> dict[int, list[CheckinPlan]]:
     return found
 
 
+def terms_for(subject_id: int) -> list[windows.PlanTerms]:
+    """The subject's plan versions as the arithmetic sees them, oldest first (one statement,
+    no ORM loading: a check-in's answer needs no more)."""
+    rows = db.session.execute(
+        select(
+            WindowShape.every_days,
+            WindowShape.window_start_min,
+            WindowShape.window_end_min,
+            CheckinPlan.anchor_day,
+            CheckinPlan.first_day,
+            CheckinPlan.last_day,
+        )
+        .join(WindowShape, WindowShape.id == CheckinPlan.shape_id)
+        .where(CheckinPlan.subject_id == subject_id)
+        .order_by(CheckinPlan.effective_from, CheckinPlan.id)
+    )
+    return [
+        windows.PlanTerms(windows.WindowShape(every, start, end), anchor, first, last)
+        for every, start, end, anchor, first, last in rows
+    ]
+
+
 def terms_of(plan: CheckinPlan) -> windows.PlanTerms:
     """A stored version as the arithmetic sees it."""
     return windows.PlanTerms(pure_shape(plan.shape), plan.anchor_day, plan.first_day, plan.last_day)

@@ -12,13 +12,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from corrections import clock
 from corrections.actors import Actor
 from corrections.alerts.raising import raise_alert
 from corrections.alerts.services import close_by_system, record_system_step
 from corrections.audit.services import record as audit
+from corrections.audit.services import write as write_audit
 from corrections.checkin import plans as plan_versions
 from corrections.checkin import rules, windows
 from corrections.checkin.models import WINDOW_KINDS, Checkin, MissedWindow
@@ -152,11 +153,15 @@ def record_location_checkin(
     """Store a location check-in, open its alerts and meet the window it lies in. A retry with
     the same client_id gets the first answer and stores nothing. CheckinRejected (422) for an
     impossible time, NotInSupervision (403) outside the supervision period."""
-    existing = find_by_client_id(subject.id, report.client_id)
-    if existing is not None:
+    try:
+        check_recorded_at(report.recorded_at, now, settings)
+        check_in_supervision(subject, report.recorded_at)
+    except (CheckinRejected, NotInSupervision):
+        # A retry of one stored earlier still gets its answer (the phone may retry late).
+        existing = find_by_client_id(subject.id, report.client_id)
+        if existing is None:
+            raise
         return Recorded(existing, False, window_met_by(subject, existing))
-    check_recorded_at(report.recorded_at, now, settings)
-    check_in_supervision(subject, report.recorded_at)
     judgement_lock(shared=True)
     findings = judge(subject, report, settings)
     checkin = Checkin(
@@ -174,15 +179,13 @@ def record_location_checkin(
         battery_pct=report.battery_pct,
         device_id=device_id,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(checkin)
-            db.session.flush()
-    except IntegrityError:
-        # The same retry raced us; the first one stored wins.
+    checkin.id = _insert_new(checkin)
+    if checkin.id is None:
+        # A retry (or the same retry racing us): the first one stored wins. Rare, so the
+        # judgement above is simply thrown away.
         first = find_by_client_id(subject.id, report.client_id)
         return Recorded(first, False, window_met_by(subject, first))
-    audit(
+    write_audit(
         "checkin.create",
         actor,
         now,
@@ -203,9 +206,42 @@ def record_location_checkin(
     return Recorded(checkin, True, window_met_by(subject, checkin))
 
 
+#: The columns a check-in is stored with (all of them but its id).
+_STORED = (
+    "subject_id",
+    "client_id",
+    "kind",
+    "lat",
+    "lon",
+    "accuracy_m",
+    "recorded_at",
+    "received_at",
+    "status",
+    "flags",
+    "mock_location",
+    "battery_pct",
+    "device_id",
+)
+
+
+def _insert_new(checkin: Checkin) -> int | None:
+    """Store a new check-in with one INSERT ... ON CONFLICT DO NOTHING; its id, or None when
+    the subject already sent this client_id (no savepoint, no unit of work: the row is not
+    added to the session)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(Checkin)
+        .values({name: getattr(checkin, name) for name in _STORED})
+        .on_conflict_do_nothing(index_elements=["subject_id", "client_id"])
+        .returning(Checkin.id)
+    )
+    return db.session.execute(statement).scalar()
+
+
 def _schedule(subject: Subject) -> tuple[list[windows.PlanTerms], windows.Supervision]:
     """The subject's plan versions and supervision, as the window arithmetic takes them."""
-    terms = [plan_versions.terms_of(p) for p in plan_versions.plans_of([subject.id])[subject.id]]
+    terms = plan_versions.terms_for(subject.id)
     return terms, windows.Supervision(subject.supervision_start, subject.supervision_end)
 
 
