@@ -105,8 +105,9 @@ def checkin_limit() -> limiter.Limit:
 
 
 def count_checkin(subject: Subject) -> None:
-    """Count one check-in of `subject` before it is recorded; 429 with Retry-After in a flood."""
-    wait = limiter.hit(checkin_limit(), f"subject:{subject.id}")
+    """Count one check-in of `subject` before it is recorded, in the request's transaction;
+    429 with Retry-After in a flood."""
+    wait = limiter.hit_in_transaction(checkin_limit(), f"subject:{subject.id}")
     if wait is not None:
         raise ApiError(
             429,
@@ -165,12 +166,11 @@ def post_checkin():
             settings=checkin_settings(),
         )
     except checkin.CheckinRejected as error:
-        db.session.rollback()
+        refused_checkin(subject)
         raise validation_error({error.field: error.translated()}) from None
     except checkin.NotInSupervision:
-        db.session.rollback()
+        refused_checkin(subject)
         raise not_in_supervision() from None
-    db.session.commit()
     row = recorded.checkin
     body = {
         "id": row.id,
@@ -178,7 +178,15 @@ def post_checkin():
         "flags": list(row.flags or []),
         "window": _window(recorded.window),
     }
+    db.session.commit()
     return jsonify(body), 201 if recorded.created else 200
+
+
+def refused_checkin(subject: Subject) -> None:
+    """Roll a refused check-in back, but count it still: a flood of refused ones is a flood."""
+    subject_id = subject.id
+    db.session.rollback()
+    limiter.hit(checkin_limit(), f"subject:{subject_id}")
 
 
 @bp.get("/checkins")

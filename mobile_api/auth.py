@@ -5,10 +5,12 @@ from __future__ import annotations
 import functools
 
 from flask import g
+from sqlalchemy import select
 
 from corrections import clock
 from corrections.auth.access import bearer_token
-from corrections.auth.services import find_token
+from corrections.auth.models import ApiToken
+from corrections.auth.services import token_digest
 from corrections.errors import ApiError
 from corrections.extensions import db
 from corrections.subjects.models import Subject
@@ -23,10 +25,10 @@ def subject_required(view):
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         token = bearer_token()
-        row = find_token(token, clock.now()) if token else None
-        if row is None or row.subject_id is None:
+        found = _live_token(token) if token else None
+        if found is None:
             raise ApiError(401)
-        subject = db.session.get(Subject, row.subject_id)
+        row, subject = found
         if subject.status_on(clock.local_today()) == "ended":
             raise not_in_supervision()
         g.subject = subject
@@ -35,3 +37,17 @@ def subject_required(view):
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def _live_token(token: str) -> tuple[ApiToken, Subject] | None:
+    """The live phone token presented and its subject, in one statement (the hot paths' first)."""
+    found = db.session.execute(
+        select(ApiToken, Subject)
+        .join(Subject, Subject.id == ApiToken.subject_id)
+        .where(
+            ApiToken.token_hash == token_digest(token),
+            ApiToken.revoked.is_(False),
+            ApiToken.expires_at > clock.now(),
+        )
+    ).first()
+    return None if found is None else (found[0], found[1])

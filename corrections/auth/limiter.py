@@ -17,7 +17,7 @@ from flask import Flask, current_app
 from limits import RateLimitItemPerSecond
 from limits.storage import MovingWindowSupport, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, insert, literal, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from corrections import clock
@@ -76,6 +76,32 @@ class DatabaseStorage(Storage, MovingWindowSupport):
             )
         db.session.commit()
         return acquired
+
+    def acquire_in_transaction(self, key: str, limit: int, expiry: int) -> bool:
+        """Count one attempt in the caller's transaction, without committing: the key's lock
+        (PostgreSQL) is held until the caller's commit, so parallel attempts of one key still
+        count one after another. One statement counts and adds; expired rows are left to the
+        scheduler's prune job."""
+        now = clock.now()
+        _lock(key)
+        since = now - dt.timedelta(seconds=expiry)
+        counted = (
+            select(func.count())
+            .where(RateLimitHit.key == key, RateLimitHit.at > since)
+            .scalar_subquery()
+        )
+        at_type = RateLimitHit.__table__.c.at.type
+        row = select(
+            literal(key, RateLimitHit.__table__.c.key.type),
+            literal(now, at_type),
+            literal(now + dt.timedelta(seconds=expiry), at_type),
+        ).where(counted < limit)
+        added = db.session.execute(
+            insert(RateLimitHit)
+            .from_select(["key", "at", "expires_at"], row)
+            .returning(RateLimitHit.id)
+        ).first()
+        return added is not None
 
     def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
         now = clock.now()
@@ -155,6 +181,20 @@ def hit(limit: Limit, key: str) -> int | None:
     """Count one attempt for `key`; None when it is allowed, else the seconds to wait (and the
     attempt is not counted)."""
     if _limiter().hit(limit.item, key):
+        return None
+    return retry_after(limit, key)
+
+
+def hit_in_transaction(limit: Limit, key: str) -> int | None:
+    """Like hit(), but on the database the count is written in the caller's transaction and
+    commits with it: one commit per request, not two (the check-in's hot path). A request that
+    rolls back takes its count with it, so a caller whose refused attempts must count calls
+    hit() again after its rollback. On Redis this is hit()."""
+    storage = _limiter().storage
+    if not isinstance(storage, DatabaseStorage):
+        return hit(limit, key)
+    item = limit.item
+    if storage.acquire_in_transaction(item.key_for(key), item.amount, item.get_expiry()):
         return None
     return retry_after(limit, key)
 

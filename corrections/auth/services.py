@@ -257,7 +257,9 @@ def _dummy_hash(method: str) -> str:
     return generate_password_hash("not-a-real-password", method=method)
 
 
-def _token_digest(token: str) -> str:
+def token_digest(token: str) -> str:
+    """What is stored of a bearer token: its SHA-256 (a fast hash is enough for 256 random
+    bits; a password KDF here would cost every request tens of milliseconds)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -267,7 +269,7 @@ def issue_token(
     """Create a bearer token; the plain token is returned once and never stored."""
     token = secrets.token_urlsafe(32)
     row = ApiToken(
-        token_hash=_token_digest(token),
+        token_hash=token_digest(token),
         officer_id=officer_id,
         subject_id=subject_id,
         device_id=device_id,
@@ -281,7 +283,7 @@ def issue_token(
 
 def find_token(token: str, now: dt.datetime) -> ApiToken | None:
     """The live token row for a presented bearer token, else None."""
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
     if row is None or row.revoked or row.expires_at <= now:
         return None
     return row

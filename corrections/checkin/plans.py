@@ -201,6 +201,46 @@ def plans_of(subject_ids: Sequence[int]) -> dict[int, list[CheckinPlan]]:
     return found
 
 
+def terms_for(subject_id: int) -> list[windows.PlanTerms]:
+    """The subject's plan versions as the arithmetic sees them, oldest first (one statement,
+    no ORM loading: a check-in's answer needs no more)."""
+    return schedule_for(subject_id)[0]
+
+
+def schedule_for(
+    subject_id: int,
+) -> tuple[list[windows.PlanTerms], list[curfew_rules.CurfewVersion]]:
+    """The subject's plan versions as the window arithmetic and the curfew rules see them,
+    oldest first: one statement, no ORM loading."""
+    rows = db.session.execute(
+        select(
+            WindowShape.every_days,
+            WindowShape.window_start_min,
+            WindowShape.window_end_min,
+            CheckinPlan.anchor_day,
+            CheckinPlan.first_day,
+            CheckinPlan.last_day,
+            CheckinPlan.curfew_start_min,
+            CheckinPlan.curfew_end_min,
+            CheckinPlan.effective_from,
+            CheckinPlan.effective_to,
+        )
+        .join(WindowShape, WindowShape.id == CheckinPlan.shape_id)
+        .where(CheckinPlan.subject_id == subject_id)
+        .order_by(CheckinPlan.effective_from, CheckinPlan.id)
+    ).all()
+    terms = [
+        windows.PlanTerms(windows.WindowShape(r[0], r[1], r[2]), r[3], r[4], r[5]) for r in rows
+    ]
+    curfews = [
+        curfew_rules.CurfewVersion(
+            None if r[6] is None else curfew_rules.Curfew(r[6], r[7]), r[8], r[9]
+        )
+        for r in rows
+    ]
+    return terms, curfews
+
+
 def terms_of(plan: CheckinPlan) -> windows.PlanTerms:
     """A stored version as the arithmetic sees it."""
     return windows.PlanTerms(pure_shape(plan.shape), plan.anchor_day, plan.first_day, plan.last_day)

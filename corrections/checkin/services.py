@@ -13,17 +13,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from corrections import clock
 from corrections.actors import Actor
 from corrections.alerts.raising import raise_alert
 from corrections.alerts.services import close_by_system, record_system_step
 from corrections.audit.services import record as audit
+from corrections.audit.services import write as write_audit
 from corrections.checkin import curfew as curfew_rules
 from corrections.checkin import plans as plan_versions
 from corrections.checkin import rules, windows
-from corrections.checkin.models import WINDOW_KINDS, Checkin, CheckinPlan, MissedWindow
+from corrections.checkin.models import WINDOW_KINDS, Checkin, MissedWindow
 from corrections.checkin.settings import CheckinSettings
 from corrections.extensions import db
 from corrections.i18n import N_, FieldProblem
@@ -121,10 +122,10 @@ def judge(
     subject: Subject,
     report: LocationReport,
     settings: CheckinSettings,
-    plans: Sequence[CheckinPlan] = (),
+    curfews: Sequence[curfew_rules.CurfewVersion] = (),
 ) -> list[zone_rules.Finding]:
-    """Every rule that applies to one deliberate location report, judged at once; `plans`
-    (the subject's plan versions) for the curfew."""
+    """Every rule that applies to one deliberate location report, judged at once; `curfews`
+    (the curfew of each of the subject's plan versions) for the curfew."""
     fix = zone_rules.Fix(report.lat, report.lon, report.accuracy_m, report.recorded_at)
     ceiling = settings.accuracy_ceiling_m
     zone = clock.local_zone()
@@ -146,7 +147,7 @@ def judge(
     breach = curfew_rules.judge_checkin(
         fix,
         home_of(subject),
-        curfew_rules.curfew_at(plan_versions.curfew_versions(plans), report.recorded_at),
+        curfew_rules.curfew_at(curfews, report.recorded_at),
         radius_m=settings.curfew_home_radius_m,
         ceiling_m=ceiling,
         zone=zone,
@@ -176,14 +177,18 @@ def record_location_checkin(
     """Store a location check-in, open its alerts and meet the window it lies in. A retry with
     the same client_id gets the first answer and stores nothing. CheckinRejected (422) for an
     impossible time, NotInSupervision (403) outside the supervision period."""
-    existing = find_by_client_id(subject.id, report.client_id)
-    if existing is not None:
+    try:
+        check_recorded_at(report.recorded_at, now, settings)
+        check_in_supervision(subject, report.recorded_at)
+    except (CheckinRejected, NotInSupervision):
+        # A retry of one stored earlier still gets its answer (the phone may retry late).
+        existing = find_by_client_id(subject.id, report.client_id)
+        if existing is None:
+            raise
         return Recorded(existing, False, window_met_by(subject, existing))
-    check_recorded_at(report.recorded_at, now, settings)
-    check_in_supervision(subject, report.recorded_at)
     judgement_lock(shared=True)
-    plans = plan_versions.plans_of([subject.id])[subject.id]
-    findings = judge(subject, report, settings, plans)
+    terms, curfews = plan_versions.schedule_for(subject.id)
+    findings = judge(subject, report, settings, curfews)
     checkin = Checkin(
         subject_id=subject.id,
         client_id=report.client_id,
@@ -199,15 +204,13 @@ def record_location_checkin(
         battery_pct=report.battery_pct,
         device_id=device_id,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(checkin)
-            db.session.flush()
-    except IntegrityError:
-        # The same retry raced us; the first one stored wins.
+    checkin.id = _insert_new(checkin)
+    if checkin.id is None:
+        # A retry (or the same retry racing us): the first one stored wins. Rare, so the
+        # judgement above is simply thrown away.
         first = find_by_client_id(subject.id, report.client_id)
         return Recorded(first, False, window_met_by(subject, first))
-    audit(
+    write_audit(
         "checkin.create",
         actor,
         now,
@@ -225,27 +228,59 @@ def record_location_checkin(
         )
     if kind in WINDOW_KINDS:
         meet_missed_windows(checkin, now)
-    return Recorded(checkin, True, window_met_by(subject, checkin, plans))
+    return Recorded(checkin, True, window_met_by(subject, checkin, terms))
+
+
+#: The columns a check-in is stored with (all of them but its id).
+_STORED = (
+    "subject_id",
+    "client_id",
+    "kind",
+    "lat",
+    "lon",
+    "accuracy_m",
+    "recorded_at",
+    "received_at",
+    "status",
+    "flags",
+    "mock_location",
+    "battery_pct",
+    "device_id",
+)
+
+
+def _insert_new(checkin: Checkin) -> int | None:
+    """Store a new check-in with one INSERT ... ON CONFLICT DO NOTHING; its id, or None when
+    the subject already sent this client_id (no savepoint, no unit of work: the row is not
+    added to the session)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(Checkin)
+        .values({name: getattr(checkin, name) for name in _STORED})
+        .on_conflict_do_nothing(index_elements=["subject_id", "client_id"])
+        .returning(Checkin.id)
+    )
+    return db.session.execute(statement).scalar()
 
 
 def _schedule(
-    subject: Subject, plans: Sequence[CheckinPlan] | None = None
+    subject: Subject, terms: Sequence[windows.PlanTerms] | None = None
 ) -> tuple[list[windows.PlanTerms], windows.Supervision]:
     """The subject's plan versions (read unless given) and supervision, as the window
     arithmetic takes them."""
-    if plans is None:
-        plans = plan_versions.plans_of([subject.id])[subject.id]
-    terms = [plan_versions.terms_of(p) for p in plans]
+    if terms is None:
+        terms = plan_versions.terms_for(subject.id)
     return terms, windows.Supervision(subject.supervision_start, subject.supervision_end)
 
 
 def window_met_by(
-    subject: Subject, checkin: Checkin, plans: Sequence[CheckinPlan] | None = None
+    subject: Subject, checkin: Checkin, terms: Sequence[windows.PlanTerms] | None = None
 ) -> windows.DueWindow | None:
     """The due window this check-in lies in (the one it met), or None."""
     if checkin.kind not in WINDOW_KINDS:
         return None
-    terms, supervision = _schedule(subject, plans)
+    terms, supervision = _schedule(subject, terms)
     return windows.window_containing(terms, supervision, checkin.recorded_at, clock.local_zone())
 
 

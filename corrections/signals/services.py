@@ -26,7 +26,7 @@ from corrections.alerts.raising import raise_alert
 from corrections.alerts.services import record_system_step
 from corrections.audit.services import record as audit
 from corrections.checkin.curfew import CurfewTrack, curfew_at
-from corrections.checkin.plans import curfew_versions, plans_of
+from corrections.checkin.plans import schedule_for
 from corrections.checkin.services import home_of
 from corrections.extensions import db
 from corrections.i18n import N_, translate
@@ -194,7 +194,7 @@ def _keep(state: TrackingState, track: rules.Track, now: dt.datetime) -> None:
 
 def household_of(subject: Subject, settings: SignalSettings) -> rules.Household:
     """The curfew facts of the subject: home, the curfew of each plan version (one read)."""
-    versions = curfew_versions(plans_of([subject.id])[subject.id])
+    versions = schedule_for(subject.id)[1]
     return rules.Household(
         home_of(subject),
         lambda at: curfew_at(versions, at),

@@ -1,0 +1,126 @@
+"""The hottest writes cost a constant handful of SQL statements (docs/performance.md): a phone's
+check-in, and a batch of background positions whatever its size."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+
+import pytest
+from sqlalchemy import event, func, select
+
+from corrections import clock
+from corrections.audit.models import AuditEntry
+from corrections.checkin.models import Checkin
+from corrections.extensions import db
+from tests.factories import SEAT, phone_login
+from tests.test_signals import point, send, tracked  # noqa: F401  (the fixture)
+
+#: Statements of one check-in that raises nothing, counting BEGIN and COMMIT (see
+#: docs/performance.md for what each one is): 12 on SQLite; PostgreSQL takes two advisory locks
+#: (the rate limit's key, the judgement) where SQLite sends BEGIN IMMEDIATE, so 13 there.
+CHECKIN_STATEMENTS = 13
+#: Statements of a batch of 100 positions that raises nothing (tests/test_signals.py counts
+#: the same batch without COMMIT; one of them reads the plan versions, for the curfew).
+SIGNALS_STATEMENTS = 13
+
+
+@contextlib.contextmanager
+def statements(app):
+    """The SQL the application sends while the block runs (BEGIN and COMMIT included)."""
+    sent: list[str] = []
+
+    def on_execute(conn, cursor, statement, *args):
+        sent.append(statement)
+
+    def on_begin(conn):
+        sent.append("BEGIN")
+
+    def on_commit(conn):
+        sent.append("COMMIT")
+
+    with app.app_context():
+        engine = db.engine
+    listeners = (
+        ("before_cursor_execute", on_execute),
+        ("begin", on_begin),
+        ("commit", on_commit),
+    )
+    for name, listener in listeners:
+        event.listen(engine, name, listener)
+    try:
+        yield sent
+    finally:
+        for name, listener in listeners:
+            event.remove(engine, name, listener)
+
+
+@pytest.fixture
+def phone(world, client):
+    subject = world.subject()
+    return {"id": subject["id"], "headers": phone_login(client, subject["phone"])}
+
+
+def checkin(client, phone, client_id, *, minutes=0, lat=SEAT[0], lon=SEAT[1]):
+    at = clock.now() - dt.timedelta(minutes=30) + dt.timedelta(minutes=minutes)
+    return client.post(
+        "/mobile/v1/checkins",
+        json={
+            "client_id": client_id,
+            "lat": lat,
+            "lon": lon,
+            "accuracy_m": 15,
+            "recorded_at": clock.isoformat(at),
+        },
+        headers=phone["headers"],
+    )
+
+
+def test_a_checkin_is_a_handful_of_statements_however_many_came_before(app, client, phone):
+    for n in range(5):
+        assert checkin(client, phone, f"warm-{n}", minutes=n).status_code == 201
+    with statements(app) as sent:
+        answer = checkin(client, phone, "hot", minutes=10)
+    assert answer.status_code == 201, answer.get_json()
+    assert answer.get_json()["status"] == "accepted"
+    assert len(sent) <= CHECKIN_STATEMENTS, "\n".join(sent)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Checkin)) == 6
+        # The audit row was written in the same transaction.
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "checkin.create", AuditEntry.subject_id == phone["id"])
+            )
+            == 6
+        )
+
+
+def test_a_retry_costs_no_more_and_stores_nothing(app, client, phone):
+    first = checkin(client, phone, "same")
+    with statements(app) as sent:
+        again = checkin(client, phone, "same")
+    assert (again.status_code, again.get_json()["id"]) == (200, first.get_json()["id"])
+    assert len(sent) <= CHECKIN_STATEMENTS, "\n".join(sent)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Checkin)) == 1
+
+
+def test_a_flagged_checkin_adds_only_its_alert_statements(app, client, phone):
+    with statements(app) as sent:
+        answer = checkin(client, phone, "away", lat=SEAT[0] + 0.2)  # 22 km north: outside
+    assert answer.get_json()["flags"] == ["geofence_exit"]
+    # The one alert path opens an alert with a few statements more (bump, insert, history).
+    assert len(sent) <= CHECKIN_STATEMENTS + 4, "\n".join(sent)
+
+
+def test_a_batch_of_100_positions_costs_what_a_batch_of_one_does(app, client, tracked):  # noqa: F811
+    send(client, tracked, [point(minutes=0)])
+    with statements(app) as one:
+        assert send(client, tracked, [point(minutes=1)]).get_json()["stored"] == 1
+    with statements(app) as hundred:
+        answer = send(client, tracked, [point(minutes=2 + m / 10) for m in range(100)])
+    assert answer.get_json() == {"stored": 100, "duplicates": 0}
+    assert len(hundred) == len(one)
+    assert len(hundred) <= SIGNALS_STATEMENTS, "\n".join(hundred)
