@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
+from corrections.checkin.windows import format_hhmm
 from corrections.zones.rules import Finding, Fix, fix_evidence, geodesic_m
 
 KIND = "curfew"
@@ -43,7 +44,7 @@ class Curfew:
 
     def hours_text(self) -> str:
         """ "22:00–06:00"."""
-        return f"{_hhmm(self.start_min)}–{_hhmm(self.end_min)}"
+        return f"{format_hhmm(self.start_min)}–{format_hhmm(self.end_min)}"
 
     def night_of(self, at: dt.datetime, zone: ZoneInfo) -> dt.date | None:
         """The local day on which the curfew period holding `at` began, or None when `at`
@@ -68,10 +69,6 @@ class Curfew:
 def _at(day: dt.date, minute: int, zone: ZoneInfo) -> dt.datetime:
     local = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=zone)
     return local.astimezone(dt.UTC)
-
-
-def _hhmm(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 @dataclass(frozen=True)

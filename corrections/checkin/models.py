@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from corrections import clock
+from corrections.checkin.windows import format_hhmm
 from corrections.extensions import db
 from corrections.types import UtcDateTime
 
@@ -114,19 +115,19 @@ class CheckinPlan(db.Model):
 
     @property
     def window_start(self) -> str:
-        return _hhmm(self.shape.window_start_min)
+        return format_hhmm(self.shape.window_start_min)
 
     @property
     def window_end(self) -> str:
-        return _hhmm(self.shape.window_end_min)
+        return format_hhmm(self.shape.window_end_min)
 
     @property
     def curfew_start(self) -> str | None:
-        return None if self.curfew_start_min is None else _hhmm(self.curfew_start_min)
+        return None if self.curfew_start_min is None else format_hhmm(self.curfew_start_min)
 
     @property
     def curfew_end(self) -> str | None:
-        return None if self.curfew_end_min is None else _hhmm(self.curfew_end_min)
+        return None if self.curfew_end_min is None else format_hhmm(self.curfew_end_min)
 
     def to_dict(self) -> dict:
         """The plan as the API shows it."""
@@ -139,10 +140,6 @@ class CheckinPlan(db.Model):
             "curfew_end": self.curfew_end,
             "effective_from": clock.isoformat(self.effective_from),
         }
-
-
-def _hhmm(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 class Checkin(db.Model):

@@ -241,26 +241,6 @@ def schedule_for(
     return terms, curfews
 
 
-def terms_of(plan: CheckinPlan) -> windows.PlanTerms:
-    """A stored version as the arithmetic sees it."""
-    return windows.PlanTerms(pure_shape(plan.shape), plan.anchor_day, plan.first_day, plan.last_day)
-
-
-def curfew_versions(plans: Sequence[CheckinPlan]) -> list[curfew_rules.CurfewVersion]:
-    """The subject's plan versions as the curfew rules take them."""
-    return [
-        curfew_rules.CurfewVersion(curfew_of(plan), plan.effective_from, plan.effective_to)
-        for plan in plans
-    ]
-
-
-def curfew_of(plan: CheckinPlan) -> curfew_rules.Curfew | None:
-    """The version's curfew, or None."""
-    if plan.curfew_start_min is None or plan.curfew_end_min is None:
-        return None
-    return curfew_rules.Curfew(plan.curfew_start_min, plan.curfew_end_min)
-
-
 def plan_in_force(plans: Sequence[CheckinPlan], at: dt.datetime) -> CheckinPlan | None:
     """The version in force at `at`, else the next one to take effect, else the last one."""
     for plan in plans:

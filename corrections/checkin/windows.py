@@ -47,6 +47,11 @@ def parse_hhmm(value: str) -> int:
     return h * 60 + m
 
 
+def format_hhmm(minutes: int) -> str:
+    """510 → '08:30': the inverse of parse_hhmm."""
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
 @dataclass(frozen=True)
 class WindowShape:
     """A plan's rhythm without the person: every N days, from start to end minute, local time."""
