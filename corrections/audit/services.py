@@ -12,6 +12,19 @@ from corrections.audit.models import AuditEntry, AuditSubject
 from corrections.extensions import db
 
 
+def _columns(action, actor: Actor, at, subject_id: int | None, detail: dict | None) -> dict:
+    """An entry's columns, as record() and write() store them."""
+    return {
+        "at": at,
+        "actor_kind": actor.kind,
+        "actor_id": actor.id,
+        "action": action,
+        "subject_id": subject_id,
+        "detail": detail,
+        "ip": actor.ip,
+    }
+
+
 def record(
     action: str,
     actor: Actor,
@@ -24,15 +37,7 @@ def record(
     """Add an audit entry to the current transaction (the caller commits). `subject_id` is the
     subject the entry is about; `shown` every other subject whose name or position it showed
     (a list), so a search for a person finds the lists they appeared in."""
-    entry = AuditEntry(
-        at=at,
-        actor_kind=actor.kind,
-        actor_id=actor.id,
-        action=action,
-        subject_id=subject_id,
-        detail=detail,
-        ip=actor.ip,
-    )
+    entry = AuditEntry(**_columns(action, actor, at, subject_id, detail))
     ids = set(shown)
     if subject_id is not None:
         ids.add(subject_id)
@@ -48,15 +53,7 @@ def write(
     (the ingest hot paths); in the current transaction, like record(). Its id."""
     entry_id = db.session.execute(
         insert(AuditEntry)
-        .values(
-            at=at,
-            actor_kind=actor.kind,
-            actor_id=actor.id,
-            action=action,
-            subject_id=subject_id,
-            detail=detail,
-            ip=actor.ip,
-        )
+        .values(_columns(action, actor, at, subject_id, detail))
         .returning(AuditEntry.id)
     ).scalar_one()
     db.session.execute(insert(AuditSubject).values(entry_id=entry_id, subject_id=subject_id))
