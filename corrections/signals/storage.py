@@ -239,6 +239,36 @@ def _attach(day: dt.date) -> int:
     return moved
 
 
+#: What _in_own_transaction returns when a partition's step did not happen.
+BUSY, FAILED = object(), object()
+
+
+def _in_own_transaction(name: str, verb: str, step: Callable[[], int]):
+    """Run one partition's `step` and commit it; its result, else BUSY when its lock could not
+    be had in time (the caller stops: later steps would wait as long) or FAILED (logged; the
+    caller goes on). Either way the next run tries again."""
+    try:
+        result = step()
+        db.session.commit()
+    except Exception as error:
+        db.session.rollback()
+        if _lock_refused(error):
+            log.warning("partition %s: the table is busy; the next run %ss it", name, verb)
+            return BUSY
+        log.exception("could not %s partition %s; the next run tries again", verb, name)
+        return FAILED
+    return result
+
+
+def _drop(name: str, now: dt.datetime, actor: Actor, cutoff: dt.datetime) -> int:
+    """Drop a managed partition and audit it, in the current transaction; its rows."""
+    _lock_timeout()
+    rows = _count(name)
+    db.session.execute(text(f'DROP TABLE "{name}"'))
+    _audit_prune(now, actor, cutoff, name, _day_of(name), rows)
+    return rows
+
+
 def prepare(now: dt.datetime, ahead_days: int, late: dt.timedelta) -> list[str]:
     """Make every missing partition of `days_to_prepare` (one transaction each; committed);
     the names made. Nothing to do on SQLite. A partition whose lock cannot be had in time is
@@ -251,15 +281,10 @@ def prepare(now: dt.datetime, ahead_days: int, late: dt.timedelta) -> list[str]:
         name = partition_name(day)
         if name in existing:
             continue
-        try:
-            moved = _attach(day)
-            db.session.commit()
-        except Exception as error:
-            db.session.rollback()
-            if _lock_refused(error):
-                log.warning("partition %s: the table is busy; the next run makes it", name)
-                break  # every later one would wait as long, holding the inserts up each time
-            log.exception("could not make partition %s; the next run tries again", name)
+        moved = _in_own_transaction(name, "make", lambda day=day: _attach(day))
+        if moved is BUSY:
+            break  # every later one would wait as long, holding the inserts up each time
+        if moved is FAILED:
             continue
         made.append(name)
         if moved:
@@ -363,18 +388,10 @@ def prune(
             dropped.append((name, _count(name)))
             progress(name, dropped[-1][1])
             continue
-        try:
-            _lock_timeout()
-            rows = _count(name)
-            db.session.execute(text(f'DROP TABLE "{name}"'))
-            _audit_prune(now, actor, cutoff, name, _day_of(name), rows)
-            db.session.commit()
-        except Exception as error:
-            db.session.rollback()
-            if _lock_refused(error):
-                log.warning("partition %s: the table is busy; the next run drops it", name)
-                break  # every later one would wait as long, holding the inserts up each time
-            log.exception("could not drop partition %s; the next run tries again", name)
+        rows = _in_own_transaction(name, "drop", lambda name=name: _drop(name, now, actor, cutoff))
+        if rows is BUSY:
+            break  # every later one would wait as long, holding the inserts up each time
+        if rows is FAILED:
             continue
         log.info("retention: dropped partition %s (%s signals)", name, rows)
         dropped.append((name, rows))
