@@ -37,17 +37,23 @@ SEAT = (24.70, 107.50)
 SECRET_KEY = "bench-secret-key"
 
 
-def build_app(url: str):
-    """The app on `url`, its schema dropped and rebuilt by the migrations."""
+def empty_postgres(url: str, why: str) -> None:
+    """Drop and recreate the public schema of the PostgreSQL database at `url`; exit saying
+    `why` when `url` is another engine."""
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         if engine.dialect.name != "postgresql":
-            raise SystemExit(
-                "the benchmarks run on PostgreSQL (--database-url postgresql+psycopg://...)"
-            )
+            raise SystemExit(why)
         conn.execute(sa.text("DROP SCHEMA public CASCADE"))
         conn.execute(sa.text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+def build_app(url: str):
+    """The app on `url`, its schema dropped and rebuilt by the migrations."""
+    empty_postgres(
+        url, "the benchmarks run on PostgreSQL (--database-url postgresql+psycopg://...)"
+    )
 
     class Config(ProductionConfig):
         SQLALCHEMY_DATABASE_URI = url

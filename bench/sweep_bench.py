@@ -20,6 +20,7 @@ import datetime as dt
 import time
 from pathlib import Path
 
+import harness  # bench/harness.py, beside this script
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
@@ -36,13 +37,9 @@ SHAPE = WindowShape(1, 8 * 60, 20 * 60)
 
 
 def build_app(url: str, batch_size: int):
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        if engine.dialect.name != "postgresql":
-            raise SystemExit("the benchmark generates its data with PostgreSQL's generate_series")
-        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-        conn.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
+    harness.empty_postgres(
+        url, "the benchmark generates its data with PostgreSQL's generate_series"
+    )
 
     class Config(TestingConfig):
         SQLALCHEMY_DATABASE_URI = url
