@@ -190,11 +190,14 @@ def register_security_headers(app: Flask) -> None:
         if request.endpoint != "static":
             # Without a chosen language, the words follow the browser's (select_locale).
             response.vary.add("Accept-Language")
-        if _shows_an_officer_anything():
+        if request.path.startswith("/mobile/"):
+            # Phones: bearer tokens only, never an officer's session (not even looked up).
+            response.headers.setdefault("Cache-Control", "no-store")
+        elif _shows_an_officer_anything():
             # Office computers are shared: the next person must not find a subject's page in
             # the browser's cache or history, nor a proxy keep one.
             response.headers["Cache-Control"] = "no-store"
-        elif request.path.startswith(("/api/", "/mobile/", "/healthz")):
+        elif request.path.startswith(("/api/", "/healthz")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 

@@ -22,7 +22,7 @@ from corrections.phones import normalize_phone
 from corrections.signals import services as signals
 from corrections.signals.settings import current as signal_settings
 from corrections.subjects import services as subjects
-from corrections.subjects.models import Subject
+from corrections.subjects.models import Subject, SubjectFacts
 from corrections.validation import parse_json
 from corrections.zones.services import zones_of
 from mobile_api.auth import subject_required
@@ -91,7 +91,7 @@ def login():
 @route(ROUTES, "post", "/auth/logout", None, None, status=204)
 def logout():
     """Sign the phone out: its token stops working; 204."""
-    accounts.revoke_token(g.token)
+    accounts.revoke_token(g.token_id)
     audit("subject.logout", _actor(), clock.now(), subject_id=g.subject.id)
     db.session.commit()
     return "", 204
@@ -104,16 +104,13 @@ def checkin_limit() -> limiter.Limit:
     )
 
 
-def count_checkin(subject: Subject) -> None:
-    """Count one check-in of `subject` before it is recorded, in the request's transaction;
-    429 with Retry-After in a flood."""
-    wait = limiter.hit_in_transaction(checkin_limit(), f"subject:{subject.id}")
-    if wait is not None:
-        raise ApiError(
-            429,
-            message=gettext("Too many check-ins in a short time. Wait a minute and send again."),
-            headers={"Retry-After": str(wait)},
-        )
+def too_many_checkins(wait: int) -> ApiError:
+    """429 with Retry-After: a flood of check-ins from one subject."""
+    return ApiError(
+        429,
+        message=gettext("Too many check-ins in a short time. Wait a minute and send again."),
+        headers={"Retry-After": str(wait)},
+    )
 
 
 @bp.get("/me")
@@ -122,7 +119,7 @@ def count_checkin(subject: Subject) -> None:
 def me():
     """The subject's own profile, plan, next window, zones and open check-in requests. Exclusion
     zones come by name only: the phone never learns where a victim lives."""
-    subject: Subject = g.subject
+    subject = db.session.get(Subject, g.subject.id)
     now = clock.now()
     window = checkin.next_window_for(subject, now)
     plan = plans.plan_in_force(plans.plans_of([subject.id])[subject.id], now)
@@ -151,10 +148,9 @@ def me():
 @route(ROUTES, "post", "/checkins", CheckinIn, CheckinOut)
 def post_checkin():
     """A location check-in, judged at once; the same client_id again returns the first answer."""
-    subject: Subject = g.subject
+    subject: SubjectFacts = g.subject
     data = parse_json(CheckinIn)
     report = checkin.LocationReport(**data.model_dump())
-    count_checkin(subject)
     try:
         recorded = checkin.record_location_checkin(
             subject,
@@ -164,7 +160,11 @@ def post_checkin():
             actor=_actor(),
             now=clock.now(),
             settings=checkin_settings(),
+            attempt=(checkin_limit(), f"subject:{subject.id}"),
         )
+    except checkin.TooMany as error:
+        db.session.rollback()
+        raise too_many_checkins(error.wait) from None
     except checkin.CheckinRejected as error:
         refused_checkin(subject)
         raise validation_error({error.field: error.translated()}) from None
@@ -182,7 +182,7 @@ def post_checkin():
     return jsonify(body), 201 if recorded.created else 200
 
 
-def refused_checkin(subject: Subject) -> None:
+def refused_checkin(subject: SubjectFacts) -> None:
     """Roll a refused check-in back, but count it still: a flood of refused ones is a flood."""
     subject_id = subject.id
     db.session.rollback()

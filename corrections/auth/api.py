@@ -51,7 +51,7 @@ def logout():
         raise ApiError(401)
     now = clock.now()
     if g.api_token is not None:
-        services.revoke_token(g.api_token)
+        services.revoke_token(g.api_token.id)
         via = "api"
     else:
         token = session.get(SESSION_TOKEN)

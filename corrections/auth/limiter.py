@@ -9,6 +9,7 @@ never used: four gunicorn workers, or two servers, count as one.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import math
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from flask import Flask, current_app
 from limits import RateLimitItemPerSecond
 from limits.storage import MovingWindowSupport, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
-from sqlalchemy import delete, func, insert, literal, select, text
+from sqlalchemy import bindparam, delete, func, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from corrections import clock
@@ -77,30 +78,28 @@ class DatabaseStorage(Storage, MovingWindowSupport):
         db.session.commit()
         return acquired
 
-    def acquire_in_transaction(self, key: str, limit: int, expiry: int) -> bool:
+    def acquire_in_transaction(self, key: str, limit: int, expiry: int, *, locked=False) -> bool:
         """Count one attempt in the caller's transaction, without committing: the key's lock
-        (PostgreSQL) is held until the caller's commit, so parallel attempts of one key still
-        count one after another. One statement counts and adds; expired rows are left to the
-        scheduler's prune job."""
+        (PostgreSQL; `locked` when the caller took it already, see lock_number()) is held until
+        the caller's commit, so parallel attempts of one key still count one after another.
+        One statement counts and adds; expired rows are left to the scheduler's prune job."""
         now = clock.now()
-        _lock(key)
-        since = now - dt.timedelta(seconds=expiry)
-        counted = (
-            select(func.count())
-            .where(RateLimitHit.key == key, RateLimitHit.at > since)
-            .scalar_subquery()
+        if not locked:
+            _lock(key)
+        added = (
+            db.session.connection()
+            .execute(
+                _count_and_add(),
+                {
+                    "key": key,
+                    "now": now,
+                    "since": now - dt.timedelta(seconds=expiry),
+                    "expires": now + dt.timedelta(seconds=expiry),
+                    "limit": limit,
+                },
+            )
+            .first()
         )
-        at_type = RateLimitHit.__table__.c.at.type
-        row = select(
-            literal(key, RateLimitHit.__table__.c.key.type),
-            literal(now, at_type),
-            literal(now + dt.timedelta(seconds=expiry), at_type),
-        ).where(counted < limit)
-        added = db.session.execute(
-            insert(RateLimitHit)
-            .from_select(["key", "at", "expires_at"], row)
-            .returning(RateLimitHit.id)
-        ).first()
         return added is not None
 
     def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
@@ -138,8 +137,28 @@ class DatabaseStorage(Storage, MovingWindowSupport):
 
 def _lock(key: str) -> None:
     if db.session.get_bind().dialect.name == "postgresql":
-        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:n)"), {"n": number})
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:n)"), {"n": _lock_number(key)})
+
+
+def _lock_number(key: str) -> int:
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+
+
+@functools.cache
+def _count_and_add():
+    # INSERT ... SELECT ... WHERE the count is under the limit: counted and added at once.
+    table = RateLimitHit.__table__
+    counted = (
+        select(func.count())
+        .where(table.c.key == bindparam("key"), table.c.at > bindparam("since"))
+        .scalar_subquery()
+    )
+    row = select(
+        bindparam("key", type_=table.c.key.type),
+        bindparam("now", type_=table.c.at.type),
+        bindparam("expires", type_=table.c.at.type),
+    ).where(counted < bindparam("limit"))
+    return insert(table).from_select(["key", "at", "expires_at"], row).returning(table.c.id)
 
 
 def _prune(now: dt.datetime, batch: int | None = PRUNE_BATCH) -> int:
@@ -185,18 +204,34 @@ def hit(limit: Limit, key: str) -> int | None:
     return retry_after(limit, key)
 
 
-def hit_in_transaction(limit: Limit, key: str) -> int | None:
+def hit_in_transaction(limit: Limit, key: str, *, locked: bool = False) -> int | None:
     """Like hit(), but on the database the count is written in the caller's transaction and
     commits with it: one commit per request, not two (the check-in's hot path). A request that
     rolls back takes its count with it, so a caller whose refused attempts must count calls
-    hit() again after its rollback. On Redis this is hit()."""
+    hit() again after its rollback. `locked`: the caller already holds the key's lock
+    (lock_number()). On Redis this is hit()."""
     storage = _limiter().storage
     if not isinstance(storage, DatabaseStorage):
         return hit(limit, key)
     item = limit.item
-    if storage.acquire_in_transaction(item.key_for(key), item.amount, item.get_expiry()):
+    counted = storage.acquire_in_transaction(
+        item.key_for(key), item.amount, item.get_expiry(), locked=locked
+    )
+    if counted:
         return None
     return retry_after(limit, key)
+
+
+def lock_number(limit: Limit, key: str) -> int | None:
+    """The PostgreSQL advisory lock that orders the attempts of `key` when their counts are kept
+    in this database, for a caller that takes it in a statement of its own (the check-in's
+    first read) before hit_in_transaction(locked=True); None when no lock is needed (SQLite,
+    Redis)."""
+    if not isinstance(_limiter().storage, DatabaseStorage):
+        return None
+    if db.session.get_bind().dialect.name != "postgresql":
+        return None
+    return _lock_number(limit.item.key_for(key))
 
 
 def full(limit: Limit, key: str) -> int | None:

@@ -289,9 +289,9 @@ def find_token(token: str, now: dt.datetime) -> ApiToken | None:
     return row
 
 
-def revoke_token(row: ApiToken) -> None:
+def revoke_token(token_id: int) -> None:
     """Revoke one token (the caller's own, on logout)."""
-    row.revoked = True
+    db.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(revoked=True))
 
 
 def revoke_tokens(

@@ -32,8 +32,8 @@ from corrections.checkin.models import (
     WindowShape,
 )
 from corrections.checkin.plans import next_judgement, pure_shape
-from corrections.checkin.services import judgement_lock
 from corrections.checkin.settings import CheckinSettings
+from corrections.checkin.store import judgement_lock
 from corrections.extensions import db
 from corrections.subjects.models import Subject
 from corrections.types import UtcDateTime

@@ -229,6 +229,14 @@ def schedule_for(
         .where(CheckinPlan.subject_id == subject_id)
         .order_by(CheckinPlan.effective_from, CheckinPlan.id)
     ).all()
+    return schedule_of(rows)
+
+
+def schedule_of(
+    rows: Sequence[Sequence],
+) -> tuple[list[windows.PlanTerms], list[curfew_rules.CurfewVersion]]:
+    """schedule_for()'s answer from its rows: every_days, window start and end minutes,
+    anchor_day, first_day, last_day, curfew start and end minutes, effective_from and _to."""
     terms = [
         windows.PlanTerms(windows.WindowShape(r[0], r[1], r[2]), r[3], r[4], r[5]) for r in rows
     ]

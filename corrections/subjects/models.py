@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -61,11 +62,36 @@ class Subject(db.Model):
 
     def status_on(self, day: dt.date) -> str:
         """pending before supervision starts, active during it, ended after it."""
-        if day < self.supervision_start:
-            return "pending"
-        if day > self.supervision_end:
-            return "ended"
-        return "active"
+        return status_on(self.supervision_start, self.supervision_end, day)
+
+
+def status_on(start: dt.date, end: dt.date, day: dt.date) -> str:
+    """A supervision's status on `day`: pending before `start`, active from it to `end` (both
+    included), ended after."""
+    if day < start:
+        return "pending"
+    if day > end:
+        return "ended"
+    return "active"
+
+
+@dataclass(frozen=True)
+class SubjectFacts:
+    """What the phone's hot paths need of a subject (check-ins, background positions), read with
+    the token in one Core statement: a Subject without the ORM. Pages and the rest load the
+    Subject itself."""
+
+    id: int
+    office_id: int
+    level: str
+    supervision_start: dt.date
+    supervision_end: dt.date
+    home_lat: float | None
+    home_lon: float | None
+
+    def status_on(self, day: dt.date) -> str:
+        """pending before supervision starts, active during it, ended after it."""
+        return status_on(self.supervision_start, self.supervision_end, day)
 
 
 class RefusedDevice(db.Model):

@@ -1,0 +1,345 @@
+"""The check-in's reads and writes on the hot path (docs/performance.md).
+
+A check-in reads what it is judged against (zones in force, plan versions, the previous fix)
+and then writes the report, its audit entry and the late meeting of windows already counted as
+missed. On PostgreSQL each side is one statement, built once: the read also takes the
+judgement lock (shared) and, when given, a rate-limit key's lock, so the write that follows sees
+everything committed before the locks were granted; the write is one statement of
+data-modifying CTEs. On SQLite (development, small installs; every writing transaction is
+serialised there anyway) the same steps are the plain statements of each feature.
+
+Both return the same values, and the tests run on both engines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from sqlalchemy import Integer, bindparam, select, text, update
+
+from corrections.audit.services import write as write_audit
+from corrections.checkin import curfew as curfew_rules
+from corrections.checkin import plans as plan_versions
+from corrections.checkin import windows
+from corrections.checkin.models import WINDOW_KINDS, Checkin, MissedWindow
+from corrections.extensions import db
+from corrections.types import UtcDateTime
+from corrections.zones import rules as zone_rules
+from corrections.zones.services import zones_in_force
+
+#: An arbitrary constant naming the PostgreSQL advisory lock that orders check-ins and the
+#: sweep's judgement: a check-in holds it shared while it is written, a batch of the sweep holds
+#: it exclusively while it judges, so a window is never judged missed while a check-in inside it
+#: is being written (each batch is short: phones wait a fraction of a second at most).
+JUDGEMENT_LOCK_ID = 7_301_146
+
+
+@dataclass(frozen=True)
+class Context:
+    """What one check-in is judged against."""
+
+    zones: list[zone_rules.ZoneShape]
+    terms: list[windows.PlanTerms]
+    curfews: list[curfew_rules.CurfewVersion]
+    previous: zone_rules.Fix | None
+
+
+@dataclass(frozen=True)
+class MetWindow:
+    """A window already counted as missed that a check-in met late, and its alert."""
+
+    alert_id: int | None
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+
+def on_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def judgement_lock(*, shared: bool) -> None:
+    """Take the judgement lock for the rest of the transaction (PostgreSQL; SQLite serialises
+    every writing transaction anyway)."""
+    if not on_postgresql():
+        return
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    db.session.execute(text(f"SELECT {function}(:id)"), {"id": JUDGEMENT_LOCK_ID})
+
+
+def read_context(
+    subject_id: int, day: dt.date, before: dt.datetime, *, lock_key: int | None = None
+) -> Context:
+    """The zones in force on local `day`, the plan versions and the latest fix taken before
+    `before`, with the judgement lock (shared) and the advisory lock `lock_key` (a rate-limit
+    key's, PostgreSQL only) held from here to the commit."""
+    if not on_postgresql():
+        terms, curfews = plan_versions.schedule_for(subject_id)
+        return Context(
+            zones_in_force(subject_id, day), terms, curfews, previous_fix(subject_id, before)
+        )
+    row = (
+        db.session.connection()
+        .execute(
+            _pg_context(),
+            {
+                "judgement": JUDGEMENT_LOCK_ID,
+                "key": lock_key,
+                "subject": subject_id,
+                "day": day,
+                "before": before,
+            },
+        )
+        .one()
+    )
+    zones = [
+        zone_rules.ZoneShape(
+            id=z[0],
+            kind=z[1],
+            name=z[2],
+            lat=z[3],
+            lon=z[4],
+            radius_m=z[5],
+            polygon=tuple(tuple(c) for c in z[6]) if z[6] else None,
+        )
+        for z in row.zones or ()
+    ]
+    terms, curfews = plan_versions.schedule_of(
+        [(*p[:8], _instant(p[8]), _instant(p[9])) for p in row.plans or ()]
+    )
+    previous = None
+    if row.previous is not None:
+        lat, lon, accuracy, at = row.previous
+        previous = zone_rules.Fix(lat, lon, accuracy or 0.0, _instant(at))
+    return Context(zones, terms, curfews, previous)
+
+
+def _instant(value: str | None) -> dt.datetime | None:
+    # A timestamptz inside JSON is ISO 8601 text with the session's offset.
+    return None if value is None else dt.datetime.fromisoformat(value).astimezone(dt.UTC)
+
+
+@cache
+def _pg_context():
+    # One row. The locks come first in the select list; the scalar subqueries read from the
+    # statement's snapshot (the write that follows takes a new one, after the locks).
+    return text(
+        """
+        SELECT pg_advisory_xact_lock_shared(:judgement) AS judged,
+               CASE WHEN CAST(:key AS bigint) IS NOT NULL
+                    THEN pg_advisory_xact_lock(CAST(:key AS bigint)) END AS keyed,
+               (SELECT json_agg(json_build_array(z.id, z.kind, z.name, z.lat, z.lon,
+                                                 z.radius_m, z.polygon) ORDER BY z.id)
+                  FROM zones z
+                 WHERE z.subject_id = :subject
+                   AND (z.valid_from IS NULL OR z.valid_from <= :day)
+                   AND (z.valid_to IS NULL OR z.valid_to >= :day)) AS zones,
+               (SELECT json_agg(json_build_array(s.every_days, s.window_start_min,
+                                                 s.window_end_min, p.anchor_day, p.first_day,
+                                                 p.last_day, p.curfew_start_min,
+                                                 p.curfew_end_min, p.effective_from,
+                                                 p.effective_to)
+                                ORDER BY p.effective_from, p.id)
+                  FROM checkin_plans p JOIN window_shapes s ON s.id = p.shape_id
+                 WHERE p.subject_id = :subject) AS plans,
+               (SELECT json_build_array(c.lat, c.lon, c.accuracy_m, c.recorded_at)
+                  FROM checkins c
+                 WHERE c.subject_id = :subject AND c.lat IS NOT NULL
+                   AND c.recorded_at < :before
+                 ORDER BY c.recorded_at DESC
+                 LIMIT 1) AS previous
+        """
+    ).bindparams(
+        bindparam("key", required=False),
+        bindparam("before", type_=UtcDateTime()),
+    )
+
+
+def previous_fix(subject_id: int, before: dt.datetime) -> zone_rules.Fix | None:
+    """The subject's latest position taken before `before`."""
+    row = (
+        db.session.connection()
+        .execute(_previous_fix(), {"subject": subject_id, "before": before})
+        .first()
+    )
+    if row is None:
+        return None
+    return zone_rules.Fix(row.lat, row.lon, row.accuracy_m or 0.0, row.recorded_at)
+
+
+@cache
+def _previous_fix():
+    return (
+        select(Checkin.lat, Checkin.lon, Checkin.accuracy_m, Checkin.recorded_at)
+        .where(
+            Checkin.subject_id == bindparam("subject"),
+            Checkin.lat.is_not(None),
+            Checkin.recorded_at < bindparam("before"),
+        )
+        .order_by(Checkin.recorded_at.desc())
+        .limit(1)
+    )
+
+
+#: The columns a check-in is stored with (all of them but its id).
+STORED = (
+    "subject_id",
+    "client_id",
+    "kind",
+    "lat",
+    "lon",
+    "accuracy_m",
+    "recorded_at",
+    "received_at",
+    "status",
+    "flags",
+    "mock_location",
+    "battery_pct",
+    "device_id",
+)
+
+
+@dataclass(frozen=True)
+class Written:
+    """The new check-in's id (None when the subject already sent this client_id: nothing was
+    written) and the missed windows it met late."""
+
+    checkin_id: int | None
+    met: Sequence[MetWindow]
+
+
+def write(values: dict, audit: dict) -> Written:
+    """Store a new check-in (`values`: the STORED columns) unless the subject already sent its
+    client_id; with it, its audit entry (`audit`: action, actor, at) and the late meeting of
+    windows already counted as missed that it lies in (for the kinds that meet windows)."""
+    meets = values["kind"] in WINDOW_KINDS
+    if not on_postgresql():
+        return _write_generic(values, audit, meets)
+    actor = audit["actor"]
+    params = {
+        **values,
+        "flags": json.dumps(values["flags"]),
+        "meets": meets,
+        "action": audit["action"],
+        "at": audit["at"],
+        "actor_kind": actor.kind,
+        "actor_id": actor.id,
+        "ip": actor.ip,
+    }
+    rows = db.session.connection().execute(_pg_write(), params).all()
+    if not rows:
+        return Written(None, ())
+    met = [MetWindow(r.alert_id, r.starts_at, r.ends_at) for r in rows if r.starts_at is not None]
+    return Written(rows[0].id, met)
+
+
+def _write_generic(values: dict, audit: dict, meets: bool) -> Written:
+    checkin_id = (
+        db.session.connection()
+        .execute(_insert_checkin(db.session.get_bind().dialect.name), values)
+        .scalar()
+    )
+    if checkin_id is None:
+        return Written(None, ())
+    write_audit(
+        audit["action"],
+        audit["actor"],
+        audit["at"],
+        subject_id=values["subject_id"],
+        detail={
+            "checkin_id": checkin_id,
+            "kind": values["kind"],
+            "device_id": values["device_id"],
+        },
+    )
+    met = ()
+    if meets:
+        met = [
+            MetWindow(*row)
+            for row in db.session.connection().execute(
+                _meet_missed(),
+                {
+                    "checkin": checkin_id,
+                    "subject": values["subject_id"],
+                    "at": values["recorded_at"],
+                },
+            )
+        ]
+    return Written(checkin_id, met)
+
+
+@cache
+def _insert_checkin(dialect: str):
+    # ON CONFLICT DO NOTHING: a retry (or the same retry racing us) stores nothing, without a
+    # savepoint; the row is not added to the session.
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(Checkin)
+        .values({name: bindparam(name) for name in STORED})
+        .on_conflict_do_nothing(index_elements=["subject_id", "client_id"])
+        .returning(Checkin.id)
+    )
+
+
+@cache
+def _meet_missed():
+    return (
+        update(MissedWindow)
+        .where(
+            MissedWindow.subject_id == bindparam("subject"),
+            MissedWindow.met_checkin_id.is_(None),
+            MissedWindow.starts_at <= bindparam("at"),
+            MissedWindow.ends_at > bindparam("at"),
+        )
+        .values(met_checkin_id=bindparam("checkin"))
+        .returning(MissedWindow.alert_id, MissedWindow.starts_at, MissedWindow.ends_at)
+    )
+
+
+@cache
+def _pg_write():
+    # The audit entry and its subject link are the ones audit.services.write() stores (its
+    # detail built in SQL from the new id); `meets` false leaves the missed windows alone. No
+    # row back when the client_id was sent before (nothing at all is written then).
+    columns = ", ".join(STORED)
+    values = ", ".join("CAST(:flags AS json)" if name == "flags" else f":{name}" for name in STORED)
+    return (
+        text(
+            f"""
+        WITH new AS (
+            INSERT INTO checkins ({columns}) VALUES ({values})
+            ON CONFLICT (subject_id, client_id) DO NOTHING
+            RETURNING id
+        ), entry AS (
+            INSERT INTO audit_log (at, actor_kind, actor_id, action, subject_id, detail, ip)
+            SELECT :at, :actor_kind, CAST(:actor_id AS integer), :action, :subject_id,
+                   json_build_object('checkin_id', new.id, 'kind', CAST(:kind AS text),
+                                     'device_id', CAST(:device_id AS text)),
+                   CAST(:ip AS text)
+              FROM new
+            RETURNING id
+        ), link AS (
+            INSERT INTO audit_subjects (entry_id, subject_id)
+            SELECT entry.id, :subject_id FROM entry
+        ), met AS (
+            UPDATE missed_windows m SET met_checkin_id = new.id
+              FROM new
+             WHERE :meets AND m.subject_id = :subject_id AND m.met_checkin_id IS NULL
+               AND m.starts_at <= :recorded_at AND m.ends_at > :recorded_at
+            RETURNING m.alert_id, m.starts_at, m.ends_at
+        )
+        SELECT new.id, met.alert_id, met.starts_at, met.ends_at FROM new LEFT JOIN met ON true
+        """
+        )
+        .bindparams(
+            bindparam("at", type_=UtcDateTime()),
+            bindparam("recorded_at", type_=UtcDateTime()),
+            bindparam("received_at", type_=UtcDateTime()),
+        )
+        .columns(id=Integer, alert_id=Integer, starts_at=UtcDateTime, ends_at=UtcDateTime)
+    )
