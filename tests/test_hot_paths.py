@@ -18,10 +18,10 @@ from tests.test_signals import point, send, tracked  # noqa: F401  (the fixture)
 
 #: Statements of one check-in that raises nothing, counting BEGIN and COMMIT, by engine (see
 #: docs/performance.md for what each one is). PostgreSQL: the token, one read (the zones, the
-#: plan versions, the previous fix, with the judgement's and the rate limit's locks), the rate
-#: limit's count, one write (the check-in, its audit entry, the windows it meets late). SQLite
+#: plan versions, the previous fix, with the judgement's and the rate limit's locks), one write
+#: (the rate limit's count, the check-in, its audit entry, the windows it meets late). SQLite
 #: sends each feature's own statements, and BEGIN IMMEDIATE besides BEGIN.
-CHECKIN_STATEMENTS = {"postgresql": 6, "sqlite": 12}
+CHECKIN_STATEMENTS = {"postgresql": 5, "sqlite": 12}
 #: Statements of a batch of 100 positions that raises nothing (tests/test_signals.py counts
 #: the same batch without COMMIT; one of them reads the plan versions, for the curfew).
 SIGNALS_STATEMENTS = 13

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import subprocess
+import threading
 import time
 
 import pytest
@@ -16,6 +17,7 @@ from config import TestingConfig
 from corrections import create_app
 from corrections.auth import limiter
 from corrections.auth.models import RateLimitHit
+from corrections.checkin.models import Checkin
 from corrections.extensions import db
 from tests.api_support import assert_error, row_counts
 from tests.factories import PASSWORD, SEAT
@@ -245,3 +247,35 @@ def test_the_checkin_limit_is_far_above_what_a_phone_sends():
     assert TestingConfig.CHECKIN_MAX_PER_MINUTE == 120
     assert TestingConfig.CLIENT_LOGIN_MAX_FAILURES == 50
     assert TestingConfig.LOGIN_MAX_FAILURES == 10
+
+
+def test_a_flood_sent_in_parallel_is_counted_one_after_another(app, world, monkeypatch):
+    # PostgreSQL counts a check-in inside its write, under the key's lock taken by the read
+    # before it: eight phones of one subject at once, a limit of three, exactly three stored.
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite serialises every writing transaction; this is about PostgreSQL")
+    monkeypatch.setitem(app.config, "CHECKIN_MAX_PER_MINUTE", 3)
+    from tests.factories import phone_login
+
+    subject = world.subject()
+    headers = phone_login(app.test_client(), subject["phone"])
+    barrier = threading.Barrier(8)
+    answers = []
+
+    def send(n):
+        client = app.test_client()
+        barrier.wait()
+        answers.append(checkin(client, headers, n).status_code)
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(answers) == [201] * 3 + [429] * 5
+    with app.app_context():
+        stored = db.session.scalar(
+            select(func.count()).select_from(Checkin).where(Checkin.subject_id == subject["id"])
+        )
+    assert stored == 3

@@ -78,28 +78,13 @@ class DatabaseStorage(Storage, MovingWindowSupport):
         db.session.commit()
         return acquired
 
-    def acquire_in_transaction(self, key: str, limit: int, expiry: int, *, locked=False) -> bool:
+    def acquire_in_transaction(self, key: str, limit: int, expiry: int) -> bool:
         """Count one attempt in the caller's transaction, without committing: the key's lock
-        (PostgreSQL; `locked` when the caller took it already, see lock_number()) is held until
-        the caller's commit, so parallel attempts of one key still count one after another.
-        One statement counts and adds; expired rows are left to the scheduler's prune job."""
-        now = clock.now()
-        if not locked:
-            _lock(key)
-        added = (
-            db.session.connection()
-            .execute(
-                _count_and_add(),
-                {
-                    "key": key,
-                    "now": now,
-                    "since": now - dt.timedelta(seconds=expiry),
-                    "expires": now + dt.timedelta(seconds=expiry),
-                    "limit": limit,
-                },
-            )
-            .first()
-        )
+        (PostgreSQL) is held until the caller's commit, so parallel attempts of one key still
+        count one after another. One statement counts and adds; expired rows are left to the
+        scheduler's prune job."""
+        _lock(key)
+        added = db.session.connection().execute(_count_and_add(), _row(key, limit, expiry)).first()
         return added is not None
 
     def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
@@ -142,6 +127,18 @@ def _lock(key: str) -> None:
 
 def _lock_number(key: str) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+
+
+def _row(key: str, limit: int, expiry: int) -> dict:
+    # The parameters of _count_and_add(), and of a statement that counts the same way.
+    now = clock.now()
+    return {
+        "key": key,
+        "now": now,
+        "since": now - dt.timedelta(seconds=expiry),
+        "expires": now + dt.timedelta(seconds=expiry),
+        "limit": limit,
+    }
 
 
 @functools.cache
@@ -204,34 +201,43 @@ def hit(limit: Limit, key: str) -> int | None:
     return retry_after(limit, key)
 
 
-def hit_in_transaction(limit: Limit, key: str, *, locked: bool = False) -> int | None:
+def hit_in_transaction(limit: Limit, key: str) -> int | None:
     """Like hit(), but on the database the count is written in the caller's transaction and
-    commits with it: one commit per request, not two (the check-in's hot path). A request that
-    rolls back takes its count with it, so a caller whose refused attempts must count calls
-    hit() again after its rollback. `locked`: the caller already holds the key's lock
-    (lock_number()). On Redis this is hit()."""
+    commits with it: one commit per request, not two. A request that rolls back takes its count
+    with it, so a caller whose refused attempts must count calls hit() again after its
+    rollback. On Redis this is hit()."""
     storage = _limiter().storage
     if not isinstance(storage, DatabaseStorage):
         return hit(limit, key)
     item = limit.item
-    counted = storage.acquire_in_transaction(
-        item.key_for(key), item.amount, item.get_expiry(), locked=locked
-    )
-    if counted:
+    if storage.acquire_in_transaction(item.key_for(key), item.amount, item.get_expiry()):
         return None
     return retry_after(limit, key)
 
 
-def lock_number(limit: Limit, key: str) -> int | None:
-    """The PostgreSQL advisory lock that orders the attempts of `key` when their counts are kept
-    in this database, for a caller that takes it in a statement of its own (the check-in's
-    first read) before hit_in_transaction(locked=True); None when no lock is needed (SQLite,
-    Redis)."""
+@dataclass(frozen=True)
+class Folded:
+    """An attempt a caller counts inside a statement of its own, on PostgreSQL with the counts
+    in this database (the check-in's hot path): take the advisory lock `lock` in an earlier
+    statement of the transaction (so the counting statement's snapshot sees every attempt
+    committed before it), then add a row to rate_limit_hits with `params` (key, now, since,
+    expires, limit) only while fewer than `limit` rows of `key` are newer than `since`, as
+    hit_in_transaction() does. A refused attempt adds nothing; retry_after() says the wait."""
+
+    lock: int
+    params: dict
+
+
+def folded(limit: Limit, key: str) -> Folded | None:
+    """The attempt as Folded when the caller can count it in its own statement, else None
+    (SQLite, Redis: count it with hit_in_transaction())."""
     if not isinstance(_limiter().storage, DatabaseStorage):
         return None
     if db.session.get_bind().dialect.name != "postgresql":
         return None
-    return _lock_number(limit.item.key_for(key))
+    item = limit.item
+    stored_key = item.key_for(key)
+    return Folded(_lock_number(stored_key), _row(stored_key, item.amount, item.get_expiry()))
 
 
 def full(limit: Limit, key: str) -> int | None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from geopy.distance import geodesic
-
-from corrections.zones.rules import Finding, Fix, fix_evidence
+from corrections.zones.rules import Finding, Fix, fix_evidence, geodesic_m
 
 
 def judge_travel(
@@ -15,7 +13,7 @@ def judge_travel(
     if previous is None:
         return None
     seconds = abs((fix.at - previous.at).total_seconds())
-    distance = geodesic((previous.lat, previous.lon), (fix.lat, fix.lon)).meters
+    distance = geodesic_m((previous.lat, previous.lon), (fix.lat, fix.lon))
     discounted = max(
         0.0,
         distance

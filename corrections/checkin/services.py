@@ -147,14 +147,17 @@ def record_location_checkin(
         if existing is None:
             raise
         return Recorded(existing, False, window_met_by(subject, existing))
+    # On PostgreSQL the attempt is counted inside the write (its lock taken by the read);
+    # elsewhere first, with a statement of its own.
+    folded = None if attempt is None else limiter.folded(*attempt)
     context = store.read_context(
         subject.id,
         report.recorded_at.astimezone(clock.local_zone()).date(),
         report.recorded_at,
-        lock_key=None if attempt is None else limiter.lock_number(*attempt),
+        lock_key=None if folded is None else folded.lock,
     )
-    if attempt is not None:
-        count(attempt, locked=True)
+    if attempt is not None and folded is None:
+        count(attempt)
     findings = judge(subject, report, settings, context)
     values = {
         "subject_id": subject.id,
@@ -171,7 +174,13 @@ def record_location_checkin(
         "battery_pct": report.battery_pct,
         "device_id": device_id,
     }
-    written = store.write(values, {"action": "checkin.create", "actor": actor, "at": now})
+    written = store.write(
+        values,
+        {"action": "checkin.create", "actor": actor, "at": now},
+        attempt=None if folded is None else folded.params,
+    )
+    if not written.counted:
+        raise TooMany(limiter.retry_after(*attempt))
     if written.checkin_id is None:
         # A retry (or the same retry racing us): the first one stored wins. Rare, so the
         # judgement above is simply thrown away.
@@ -199,9 +208,9 @@ class TooMany(Exception):
         self.wait = wait
 
 
-def count(attempt: tuple[limiter.Limit, str], *, locked: bool = False) -> None:
+def count(attempt: tuple[limiter.Limit, str]) -> None:
     """Count one attempt in the transaction; TooMany when its limit is full."""
-    wait = limiter.hit_in_transaction(*attempt, locked=locked)
+    wait = limiter.hit_in_transaction(*attempt)
     if wait is not None:
         raise TooMany(wait)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from sqlalchemy import Integer, bindparam, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from corrections.audit.services import write as write_audit
 from corrections.checkin import curfew as curfew_rules
@@ -204,19 +205,25 @@ STORED = (
 
 @dataclass(frozen=True)
 class Written:
-    """The new check-in's id (None when the subject already sent this client_id: nothing was
-    written) and the missed windows it met late."""
+    """The new check-in's id (None when nothing was written: the subject already sent this
+    client_id, or the attempt was not counted), the missed windows it met late, and whether
+    the attempt given to write() was counted (its rate limit was not full)."""
 
     checkin_id: int | None
     met: Sequence[MetWindow]
+    counted: bool = True
 
 
-def write(values: dict, audit: dict) -> Written:
+def write(values: dict, audit: dict, *, attempt: dict | None = None) -> Written:
     """Store a new check-in (`values`: the STORED columns) unless the subject already sent its
     client_id; with it, its audit entry (`audit`: action, actor, at) and the late meeting of
-    windows already counted as missed that it lies in (for the kinds that meet windows)."""
+    windows already counted as missed that it lies in (for the kinds that meet windows).
+    PostgreSQL only, `attempt`: a rate-limit attempt (limiter.Folded's params) counted in the
+    same statement, its lock taken by read_context(); nothing is written when it is refused."""
     meets = values["kind"] in WINDOW_KINDS
     if not on_postgresql():
+        if attempt is not None:
+            raise ValueError("attempts are counted in the statement on PostgreSQL only")
         return _write_generic(values, audit, meets)
     actor = audit["actor"]
     params = {
@@ -229,11 +236,14 @@ def write(values: dict, audit: dict) -> Written:
         "actor_id": actor.id,
         "ip": actor.ip,
     }
-    rows = db.session.connection().execute(_pg_write(), params).all()
-    if not rows:
-        return Written(None, ())
-    met = [MetWindow(r.alert_id, r.starts_at, r.ends_at) for r in rows if r.starts_at is not None]
-    return Written(rows[0].id, met)
+    if attempt is not None:
+        params.update({f"attempt_{name}": value for name, value in attempt.items()})
+    row_sets = db.session.connection().execute(_pg_write(attempt is not None), params).all()
+    first = row_sets[0]
+    if first.id is None:
+        return Written(None, (), counted=bool(first.counted))
+    met = [MetWindow(r.alert_id, r.starts_at, r.ends_at) for r in row_sets if r.starts_at]
+    return Written(first.id, met)
 
 
 def _write_generic(values: dict, audit: dict, meets: bool) -> Written:
@@ -275,8 +285,6 @@ def _write_generic(values: dict, audit: dict, meets: bool) -> Written:
 def _insert_checkin(dialect: str):
     # ON CONFLICT DO NOTHING: a retry (or the same retry racing us) stores nothing, without a
     # savepoint; the row is not added to the session.
-    from sqlalchemy.dialects import postgresql, sqlite
-
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
         insert(Checkin)
@@ -301,25 +309,50 @@ def _meet_missed():
     )
 
 
+def _pg_type(name: str) -> str:
+    column = Checkin.__table__.c[name]
+    # A foreign key's type is its target's (it reads as NullType until that table is known).
+    kind = next(iter(column.foreign_keys)).column.type if column.foreign_keys else column.type
+    return kind.compile(dialect=postgresql.dialect())
+
+
 @cache
-def _pg_write():
+def _pg_write(counts_attempt: bool):
     # The audit entry and its subject link are the ones audit.services.write() stores (its
-    # detail built in SQL from the new id); `meets` false leaves the missed windows alone. No
-    # row back when the client_id was sent before (nothing at all is written then).
+    # detail built in SQL from the new id); `meets` false leaves the missed windows alone. With
+    # `counts_attempt`, the rate limit's row is added first, as limiter.hit_in_transaction()
+    # adds it, and the check-in only when it was. Always at least one row: `counted` (1 or 0)
+    # with the new id (null when nothing was written) and each window met late.
     columns = ", ".join(STORED)
-    values = ", ".join("CAST(:flags AS json)" if name == "flags" else f":{name}" for name in STORED)
-    return (
-        text(
-            f"""
-        WITH new AS (
-            INSERT INTO checkins ({columns}) VALUES ({values})
-            ON CONFLICT (subject_id, client_id) DO NOTHING
+    # Each value cast to its column's type: inside a SELECT, an untyped parameter (a None, a
+    # string) would be taken for text.
+    values = ", ".join(f"CAST(:{name} AS {_pg_type(name)})" for name in STORED)
+    hit = (
+        """
+        hit AS (
+            INSERT INTO rate_limit_hits (key, at, expires_at)
+            SELECT CAST(:attempt_key AS text), :attempt_now, :attempt_expires
+             WHERE (SELECT count(*) FROM rate_limit_hits
+                     WHERE key = CAST(:attempt_key AS text) AND at > :attempt_since)
+                   < CAST(:attempt_limit AS integer)
             RETURNING id
+        ),"""
+        if counts_attempt
+        else ""
+    )
+    counted = "(SELECT count(*) FROM hit)" if counts_attempt else "1"
+    source = f"SELECT {values} FROM hit" if counts_attempt else f"VALUES ({values})"
+    statement = text(
+        f"""
+        WITH {hit} new AS (
+            INSERT INTO checkins ({columns}) {source}
+            ON CONFLICT (subject_id, client_id) DO NOTHING
+            RETURNING id, kind, device_id
         ), entry AS (
             INSERT INTO audit_log (at, actor_kind, actor_id, action, subject_id, detail, ip)
             SELECT :at, :actor_kind, CAST(:actor_id AS integer), :action, :subject_id,
-                   json_build_object('checkin_id', new.id, 'kind', CAST(:kind AS text),
-                                     'device_id', CAST(:device_id AS text)),
+                   json_build_object('checkin_id', new.id, 'kind', new.kind,
+                                     'device_id', new.device_id),
                    CAST(:ip AS text)
               FROM new
             RETURNING id
@@ -333,13 +366,13 @@ def _pg_write():
                AND m.starts_at <= :recorded_at AND m.ends_at > :recorded_at
             RETURNING m.alert_id, m.starts_at, m.ends_at
         )
-        SELECT new.id, met.alert_id, met.starts_at, met.ends_at FROM new LEFT JOIN met ON true
+        SELECT {counted} AS counted, new.id, met.alert_id, met.starts_at, met.ends_at
+          FROM (SELECT 1) AS one LEFT JOIN new ON true LEFT JOIN met ON true
         """
-        )
-        .bindparams(
-            bindparam("at", type_=UtcDateTime()),
-            bindparam("recorded_at", type_=UtcDateTime()),
-            bindparam("received_at", type_=UtcDateTime()),
-        )
-        .columns(id=Integer, alert_id=Integer, starts_at=UtcDateTime, ends_at=UtcDateTime)
+    )
+    times = ["at", "recorded_at", "received_at"]
+    if counts_attempt:
+        times += ["attempt_now", "attempt_expires", "attempt_since"]
+    return statement.bindparams(*(bindparam(name, type_=UtcDateTime()) for name in times)).columns(
+        counted=Integer, id=Integer, alert_id=Integer, starts_at=UtcDateTime, ends_at=UtcDateTime
     )

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-from geopy.distance import geodesic
 from pyproj import Geod, Transformer
 from shapely import segmentize
 from shapely.geometry import Point, Polygon
@@ -201,7 +200,7 @@ def distance_outside_m(lat: float, lon: float, zone: ZoneShape) -> float:
     """Metres from the point to the zone's edge when outside it; 0 when inside or on the edge."""
     if zone.polygon is not None:
         return polygon_distance_outside_m(lat, lon, polygon_frame(zone.polygon))
-    centre = geodesic((zone.lat, zone.lon), (lat, lon)).meters
+    centre = geodesic_m((zone.lat, zone.lon), (lat, lon))
     return max(0.0, centre - float(zone.radius_m))
 
 
