@@ -40,7 +40,10 @@ class Config:
     )
     #: hide_parameters: a failed statement's error (and so any log of it) shows the SQL but
     #: never its values (names, phone numbers, resident IDs, PIN hashes).
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+    SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
+    #: A pooled connection idle longer than this is checked before use (corrections/pool.py);
+    #: one in steady use is not (no pool_pre_ping: a round trip per request).
+    DATABASE_PING_AFTER_IDLE_SECONDS = float(os.environ.get("DATABASE_PING_AFTER_IDLE_SECONDS", 10))
     SECRET_KEY = os.environ.get("SECRET_KEY")
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
     BABEL_DEFAULT_LOCALE = "zh_CN"

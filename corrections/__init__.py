@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from config import INSTANCE_DIR, Config, config_from_env
-from corrections import sqlite
+from corrections import pool, sqlite
 from corrections.extensions import babel, csrf, db, login_manager, migrate
 
 
@@ -85,6 +85,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         sqlite.configure(db.engine)
+        pool.configure(db.engine, app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)

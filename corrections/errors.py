@@ -12,7 +12,7 @@ from flask import Flask, current_app, flash, jsonify, redirect, render_template,
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import DBAPIError, StatementError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,11 @@ STATUS_CODES = {
     422: ("validation_error", lazy_gettext("Some fields are not valid.")),
     429: ("rate_limited", lazy_gettext("Too many attempts; wait and try again.")),
     500: ("internal_error", lazy_gettext("Something went wrong on our side.")),
+    503: ("unavailable", lazy_gettext("The service is briefly unavailable. Try again shortly.")),
 }
+
+#: Seconds a client is asked to wait after a 503 (the database connection was lost).
+RETRY_AFTER_UNAVAILABLE = 2
 
 
 class ApiError(Exception):
@@ -139,9 +143,17 @@ def register_errorhandlers(app: Flask) -> None:
         from corrections.extensions import db
 
         db.session.rollback()
+        status = 503 if _connection_lost(error) else 500
+        headers = {"Retry-After": str(RETRY_AFTER_UNAVAILABLE)} if status == 503 else None
         if wants_json():
-            return error_response(ApiError(500))
-        return _html_error(500, STATUS_CODES[500][1])
+            return error_response(ApiError(status, headers=headers))
+        return _html_error(status, STATUS_CODES[status][1], headers)
+
+
+def _connection_lost(error: Exception) -> bool:
+    # The database connection died under the request (a restart): the pool has already thrown
+    # it away, and the same request sent again will get a fresh one.
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
 
 
 def _refused(status: int, error: Exception) -> None:
