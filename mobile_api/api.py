@@ -13,6 +13,7 @@ from corrections.api import int_arg
 from corrections.audit.services import record as audit
 from corrections.auth import limiter, throttle
 from corrections.auth import services as accounts
+from corrections.auth.access import bearer_token
 from corrections.checkin import plans
 from corrections.checkin import services as checkin
 from corrections.checkin.settings import current as checkin_settings
@@ -23,9 +24,10 @@ from corrections.signals import services as signals
 from corrections.signals.settings import current as signal_settings
 from corrections.subjects import services as subjects
 from corrections.subjects.models import Subject, SubjectFacts
+from corrections.subjects.services import live_phone_token
 from corrections.validation import parse_json
 from corrections.zones.services import zones_of
-from mobile_api.auth import subject_required
+from mobile_api.auth import admit, subject_required
 from mobile_api.errors import no_monitoring_order, not_in_supervision
 from mobile_api.openapi import ROUTES, document, route
 from mobile_api.schemas import CheckinIn, CheckinOut, LoginIn, LoginOut, SignalsIn, SignalsOut
@@ -144,32 +146,40 @@ def me():
 
 
 @bp.post("/checkins")
-@subject_required
 @route(ROUTES, "post", "/checkins", CheckinIn, CheckinOut)
 def post_checkin():
-    """A location check-in, judged at once; the same client_id again returns the first answer."""
-    subject: SubjectFacts = g.subject
-    data = parse_json(CheckinIn)
+    """A location check-in, judged at once; the same client_id again returns the first answer.
+    The phone's token is resolved by the check-in's own first read (the hot path), so the body
+    is read first; a body that does not parse is answered 401/403 before 422 all the same."""
+    token = bearer_token()
+    if not token:
+        raise ApiError(401)
+    now = clock.now()
+    try:
+        data = parse_json(CheckinIn)
+    except ApiError:
+        admit(live_phone_token(token, now))
+        raise
     report = checkin.LocationReport(**data.model_dump())
     try:
-        recorded = checkin.record_location_checkin(
-            subject,
+        recorded = checkin.record_phone_checkin(
+            token,
             report,
+            admit=admit,
             kind="location",
-            device_id=g.device_id,
-            actor=_actor(),
-            now=clock.now(),
+            ip=request.remote_addr,
+            now=now,
             settings=checkin_settings(),
-            attempt=(checkin_limit(), f"subject:{subject.id}"),
+            limit=checkin_limit(),
         )
     except checkin.TooMany as error:
         db.session.rollback()
         raise too_many_checkins(error.wait) from None
     except checkin.CheckinRejected as error:
-        refused_checkin(subject)
+        refused_checkin(g.subject)
         raise validation_error({error.field: error.translated()}) from None
     except checkin.NotInSupervision:
-        refused_checkin(subject)
+        refused_checkin(g.subject)
         raise not_in_supervision() from None
     row = recorded.checkin
     body = {

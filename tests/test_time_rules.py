@@ -3,8 +3,11 @@ and which phone a report came from."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import func, select
 
+from corrections import clock
 from corrections.alerts.models import Alert
 from corrections.audit.models import AuditEntry
 from corrections.checkin.models import Checkin
@@ -98,6 +101,37 @@ def test_a_token_stops_working_when_supervision_ends(client, world, at):
     assert_error(
         post(client, phone, recorded_at="2026-11-29T08:00:00+08:00"), 403, "not_in_supervision"
     )
+
+
+def test_a_checkin_is_turned_away_by_its_token_before_its_body(app, client, world, at):
+    # The check-in's own first read resolves the token (docs/performance.md): no token or a
+    # wrong one is 401 whatever the body, an ended supervision 403, and nothing is stored.
+    subject = world.subject(supervision_start="2026-11-01", supervision_end="2026-11-28")
+    phone = phone_login(client, subject["phone"])
+    before = row_counts(app)
+    bad = {"client_id": "c-1", "lat": 95, "lon": SEAT[1], "accuracy_m": -1}
+    for headers in ({}, {"Authorization": "Bearer nonsense"}):
+        assert_error(post(client, headers), 401)
+        assert_error(client.post("/mobile/v1/checkins", json=bad, headers=headers), 401)
+    assert_error(client.post("/mobile/v1/checkins", json=bad, headers=phone), 422)
+    at("2026-11-29T08:00:00+08:00")
+    for sent in (body(recorded_at="2026-11-29T07:59:00+08:00"), bad):
+        response = client.post("/mobile/v1/checkins", json=sent, headers=phone)
+        assert_error(response, 403, "not_in_supervision")
+    assert row_counts(app) == before
+
+
+def test_a_revoked_or_expired_phone_token_cannot_check_in(app, client, world, at):
+    subject = world.subject(supervision_start="2026-11-01", supervision_end="2027-11-01")
+    signed_out = phone_login(client, subject["phone"])
+    assert client.post("/mobile/v1/auth/logout", headers=signed_out).status_code == 204
+    assert_error(post(client, signed_out), 401)
+    phone = phone_login(client, subject["phone"])
+    assert post(client, phone).status_code == 201
+    days = app.config["MOBILE_TOKEN_DAYS"]
+    later = clock.now() + dt.timedelta(days=days, minutes=1)
+    at(later)
+    assert_error(post(client, phone, client_id="c-2", recorded_at=clock.isoformat(later)), 401)
 
 
 def test_a_checkin_recorded_outside_the_supervision_period_is_refused(app, client, world, at):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import math
 from dataclasses import dataclass
 
@@ -18,7 +17,7 @@ from flask import Flask, current_app
 from limits import RateLimitItemPerSecond
 from limits.storage import MovingWindowSupport, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
-from sqlalchemy import bindparam, delete, func, insert, select, text
+from sqlalchemy import Text, bindparam, cast, delete, func, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from corrections import clock
@@ -121,12 +120,13 @@ class DatabaseStorage(Storage, MovingWindowSupport):
 
 
 def _lock(key: str) -> None:
+    # The lock's number is the key's hash computed by PostgreSQL (11 and later), so that a
+    # statement that learns the key from a row it reads can take the same lock (Folded.lock).
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:n)"), {"n": _lock_number(key)})
-
-
-def _lock_number(key: str) -> int:
-    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        db.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(CAST(:key AS text), 0))"),
+            {"key": key},
+        )
 
 
 def _row(key: str, limit: int, expiry: int) -> dict:
@@ -217,27 +217,46 @@ def hit_in_transaction(limit: Limit, key: str) -> int | None:
 
 @dataclass(frozen=True)
 class Folded:
-    """An attempt a caller counts inside a statement of its own, on PostgreSQL with the counts
-    in this database (the check-in's hot path): take the advisory lock `lock` in an earlier
-    statement of the transaction (so the counting statement's snapshot sees every attempt
-    committed before it), then add a row to rate_limit_hits with `params` (key, now, since,
-    expires, limit) only while fewer than `limit` rows of `key` are newer than `since`, as
-    hit_in_transaction() does. A refused attempt adds nothing; retry_after() says the wait."""
+    """Attempts of the keys `template.format(who)` that a caller counts inside statements of its
+    own, on PostgreSQL with the counts in this database (the check-in's hot path, which learns
+    `who` from a row it reads): take the key's advisory lock in an earlier statement of the
+    transaction, as the SQL lock_sql() gives (so the counting statement's snapshot sees every
+    attempt committed before the lock was granted), then add a row to rate_limit_hits with
+    params(who) (key, now, since, expires, limit) only while fewer than `limit` rows of `key`
+    are newer than `since`, as hit_in_transaction() does. A refused attempt adds nothing;
+    retry_after() says the wait."""
 
-    lock: int
-    params: dict
+    limit: Limit
+    template: str
+
+    def stored_key(self, who) -> str:
+        return self.limit.item.key_for(self.template.format(who))
+
+    @staticmethod
+    def lock(who):
+        """The SQL expression that takes the lock of the key of `who` (a column), the one
+        _lock() takes for it; its bound parameters are lock_params()."""
+        prefix = bindparam("folded_prefix", type_=Text)
+        key = prefix.concat(cast(who, Text)).concat(bindparam("folded_suffix", type_=Text))
+        return func.pg_advisory_xact_lock(func.hashtextextended(key, 0))
+
+    def lock_params(self) -> dict:
+        prefix, suffix = self.stored_key("\x1f").split("\x1f")
+        return {"folded_prefix": prefix, "folded_suffix": suffix}
+
+    def params(self, who) -> dict:
+        item = self.limit.item
+        return _row(self.stored_key(who), item.amount, item.get_expiry())
 
 
-def folded(limit: Limit, key: str) -> Folded | None:
-    """The attempt as Folded when the caller can count it in its own statement, else None
-    (SQLite, Redis: count it with hit_in_transaction())."""
+def folded(limit: Limit, template: str) -> Folded | None:
+    """The attempts of `limit` on the keys `template` ("subject:{}") as Folded when the caller
+    can count them in its own statements, else None (SQLite, Redis: hit_in_transaction())."""
     if not isinstance(_limiter().storage, DatabaseStorage):
         return None
     if db.session.get_bind().dialect.name != "postgresql":
         return None
-    item = limit.item
-    stored_key = item.key_for(key)
-    return Folded(_lock_number(stored_key), _row(stored_key, item.amount, item.get_expiry()))
+    return Folded(limit, template)
 
 
 def full(limit: Limit, key: str) -> int | None:

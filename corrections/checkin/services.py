@@ -9,7 +9,7 @@ late, says so in the alert's history and closes the alert once none of its windo
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -27,7 +27,8 @@ from corrections.checkin.models import WINDOW_KINDS, Checkin, MissedWindow
 from corrections.checkin.settings import CheckinSettings
 from corrections.extensions import db
 from corrections.i18n import N_, FieldProblem
-from corrections.subjects.models import Subject
+from corrections.subjects.models import Subject, SubjectFacts
+from corrections.subjects.services import PhoneToken
 from corrections.zones import rules as zone_rules
 
 
@@ -120,8 +121,12 @@ def home_of(subject: Subject) -> tuple[float, float] | None:
     return (subject.home_lat, subject.home_lon)
 
 
+#: The rate-limit key of a subject's check-ins.
+SUBJECT_KEY = "subject:{}"
+
+
 def record_location_checkin(
-    subject: Subject,
+    subject: Subject | SubjectFacts,
     report: LocationReport,
     *,
     kind: str,
@@ -129,35 +134,78 @@ def record_location_checkin(
     actor: Actor,
     now: dt.datetime,
     settings: CheckinSettings,
-    attempt: tuple[limiter.Limit, str] | None = None,
+    limit: limiter.Limit | None = None,
 ) -> Recorded:
     """Store a location check-in, open its alerts and meet the window it lies in. A retry with
     the same client_id gets the first answer and stores nothing. CheckinRejected (422) for an
-    impossible time, NotInSupervision (403) outside the supervision period. `attempt` (a rate
-    limit and its key) is counted in the same transaction, refused or not: TooMany (429) when
-    its limit is full."""
+    impossible time, NotInSupervision (403) outside the supervision period. With `limit`, the
+    subject's check-ins are counted against it in the same transaction, refused or not:
+    TooMany (429) when it is full."""
+    folded = None if limit is None else limiter.folded(limit, SUBJECT_KEY)
+    rejected = _rejected(subject, report, now, settings, limit)
+    if rejected is not None:
+        return rejected
+    day = report.recorded_at.astimezone(clock.local_zone()).date()
+    context = store.read_context(subject.id, day, report.recorded_at, folded=folded)
+    return _record(subject, report, context, folded, limit, kind, device_id, actor, now, settings)
+
+
+def record_phone_checkin(
+    token: str,
+    report: LocationReport,
+    *,
+    admit: Callable[[PhoneToken | None], None],
+    kind: str,
+    ip: str | None,
+    now: dt.datetime,
+    settings: CheckinSettings,
+    limit: limiter.Limit,
+) -> Recorded:
+    """record_location_checkin() for the phone presenting `token`, resolved by the same read as
+    the check-in's context (on PostgreSQL one statement for both): `admit` is given the live
+    token found (or None) before anything else and raises to turn the phone away."""
+    folded = limiter.folded(limit, SUBJECT_KEY)
+    moment = report.recorded_at
+    try:
+        check_recorded_at(moment, now, settings)
+    except CheckinRejected:
+        moment = now  # refused below, once the phone is admitted; the read only finds it
+    day = moment.astimezone(clock.local_zone()).date()
+    found = store.read_for_token(token, now, day, moment, folded=folded)
+    admit(None if found is None else found[0])
+    phone, context = found
+    subject = phone.subject
+    rejected = _rejected(subject, report, now, settings, limit)
+    if rejected is not None:
+        return rejected
+    actor = Actor.subject(subject.id, ip)
+    return _record(
+        subject, report, context, folded, limit, kind, phone.device_id, actor, now, settings
+    )
+
+
+def _rejected(subject, report, now, settings, limit) -> Recorded | None:
+    # A time or a day the check-in cannot have: counted all the same (a flood of refused ones
+    # is a flood), and raised unless it is a retry of one stored earlier, which gets its answer
+    # (the phone may retry late).
     try:
         check_recorded_at(report.recorded_at, now, settings)
         check_in_supervision(subject, report.recorded_at)
     except (CheckinRejected, NotInSupervision):
-        if attempt is not None:
-            count(attempt)
-        # A retry of one stored earlier still gets its answer (the phone may retry late).
+        if limit is not None:
+            count((limit, SUBJECT_KEY.format(subject.id)))
         existing = find_by_client_id(subject.id, report.client_id)
         if existing is None:
             raise
         return Recorded(existing, False, window_met_by(subject, existing))
-    # On PostgreSQL the attempt is counted inside the write (its lock taken by the read);
-    # elsewhere first, with a statement of its own.
-    folded = None if attempt is None else limiter.folded(*attempt)
-    context = store.read_context(
-        subject.id,
-        report.recorded_at.astimezone(clock.local_zone()).date(),
-        report.recorded_at,
-        lock_key=None if folded is None else folded.lock,
-    )
-    if attempt is not None and folded is None:
-        count(attempt)
+    return None
+
+
+def _record(subject, report, context, folded, limit, kind, device_id, actor, now, settings):
+    # The check-in judged against its context and written: on PostgreSQL with the rate
+    # limit's count in the same statement, elsewhere counted first.
+    if limit is not None and folded is None:
+        count((limit, SUBJECT_KEY.format(subject.id)))
     findings = judge(subject, report, settings, context)
     values = {
         "subject_id": subject.id,
@@ -177,10 +225,10 @@ def record_location_checkin(
     written = store.write(
         values,
         {"action": "checkin.create", "actor": actor, "at": now},
-        attempt=None if folded is None else folded.params,
+        attempt=None if folded is None else folded.params(subject.id),
     )
     if not written.counted:
-        raise TooMany(limiter.retry_after(*attempt))
+        raise TooMany(limiter.retry_after(limit, SUBJECT_KEY.format(subject.id)))
     if written.checkin_id is None:
         # A retry (or the same retry racing us): the first one stored wins. Rare, so the
         # judgement above is simply thrown away.

@@ -19,17 +19,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import Integer, bindparam, select, text, update
+from sqlalchemy import Integer, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from corrections.audit.services import write as write_audit
+from corrections.auth import limiter
 from corrections.checkin import curfew as curfew_rules
 from corrections.checkin import plans as plan_versions
 from corrections.checkin import windows
-from corrections.checkin.models import WINDOW_KINDS, Checkin, MissedWindow
+from corrections.checkin.models import WINDOW_KINDS, Checkin, CheckinPlan, MissedWindow, WindowShape
 from corrections.extensions import db
+from corrections.subjects.models import Subject
+from corrections.subjects.services import (
+    LIVE_PHONE_TOKEN,
+    PhoneToken,
+    live_phone_token,
+    phone_token_of,
+    phone_token_params,
+)
 from corrections.types import UtcDateTime
 from corrections.zones import rules as zone_rules
+from corrections.zones.models import Zone
 from corrections.zones.services import zones_in_force
 
 #: An arbitrary constant naming the PostgreSQL advisory lock that orders check-ins and the
@@ -72,30 +83,52 @@ def judgement_lock(*, shared: bool) -> None:
 
 
 def read_context(
-    subject_id: int, day: dt.date, before: dt.datetime, *, lock_key: int | None = None
+    subject_id: int, day: dt.date, before: dt.datetime, *, folded: limiter.Folded | None = None
 ) -> Context:
     """The zones in force on local `day`, the plan versions and the latest fix taken before
-    `before`, with the judgement lock (shared) and the advisory lock `lock_key` (a rate-limit
-    key's, PostgreSQL only) held from here to the commit."""
+    `before`; on PostgreSQL in one statement that also takes the judgement lock (shared) and,
+    with `folded`, the lock of the subject's rate-limit key, held from here to the commit."""
     if not on_postgresql():
         terms, curfews = plan_versions.schedule_for(subject_id)
         return Context(
             zones_in_force(subject_id, day), terms, curfews, previous_fix(subject_id, before)
         )
-    row = (
-        db.session.connection()
-        .execute(
-            _pg_context(),
-            {
-                "judgement": JUDGEMENT_LOCK_ID,
-                "key": lock_key,
-                "subject": subject_id,
-                "day": day,
-                "before": before,
-            },
-        )
-        .one()
-    )
+    params = {"subject": subject_id, **_context_params(day, before, folded)}
+    row = db.session.connection().execute(_pg_context(False, folded is not None), params).one()
+    return _context_of(row)
+
+
+def read_for_token(
+    token: str,
+    now: dt.datetime,
+    day: dt.date,
+    before: dt.datetime,
+    *,
+    folded: limiter.Folded | None = None,
+) -> tuple[PhoneToken, Context] | None:
+    """The live phone token presented with its subject's facts and, as read_context() reads
+    them, what a check-in of that subject is judged against; None for no live token. On
+    PostgreSQL one statement (the token's own joined to the context's, locks included)."""
+    if not on_postgresql():
+        found = live_phone_token(token, now)
+        if found is None:
+            return None
+        return found, read_context(found.subject.id, day, before)
+    params = {**phone_token_params(token, now), **_context_params(day, before, folded)}
+    row = db.session.connection().execute(_pg_context(True, folded is not None), params).first()
+    if row is None:
+        return None
+    return phone_token_of(row), _context_of(row)
+
+
+def _context_params(day: dt.date, before: dt.datetime, folded: limiter.Folded | None) -> dict:
+    params = {"judgement": JUDGEMENT_LOCK_ID, "day": day, "before": before}
+    if folded is not None:
+        params.update(folded.lock_params())
+    return params
+
+
+def _context_of(row) -> Context:
     zones = [
         zone_rules.ZoneShape(
             id=z[0],
@@ -124,39 +157,80 @@ def _instant(value: str | None) -> dt.datetime | None:
 
 
 @cache
-def _pg_context():
-    # One row. The locks come first in the select list; the scalar subqueries read from the
-    # statement's snapshot (the write that follows takes a new one, after the locks).
-    return text(
-        """
-        SELECT pg_advisory_xact_lock_shared(:judgement) AS judged,
-               CASE WHEN CAST(:key AS bigint) IS NOT NULL
-                    THEN pg_advisory_xact_lock(CAST(:key AS bigint)) END AS keyed,
-               (SELECT json_agg(json_build_array(z.id, z.kind, z.name, z.lat, z.lon,
-                                                 z.radius_m, z.polygon) ORDER BY z.id)
-                  FROM zones z
-                 WHERE z.subject_id = :subject
-                   AND (z.valid_from IS NULL OR z.valid_from <= :day)
-                   AND (z.valid_to IS NULL OR z.valid_to >= :day)) AS zones,
-               (SELECT json_agg(json_build_array(s.every_days, s.window_start_min,
-                                                 s.window_end_min, p.anchor_day, p.first_day,
-                                                 p.last_day, p.curfew_start_min,
-                                                 p.curfew_end_min, p.effective_from,
-                                                 p.effective_to)
-                                ORDER BY p.effective_from, p.id)
-                  FROM checkin_plans p JOIN window_shapes s ON s.id = p.shape_id
-                 WHERE p.subject_id = :subject) AS plans,
-               (SELECT json_build_array(c.lat, c.lon, c.accuracy_m, c.recorded_at)
-                  FROM checkins c
-                 WHERE c.subject_id = :subject AND c.lat IS NOT NULL
-                   AND c.recorded_at < :before
-                 ORDER BY c.recorded_at DESC
-                 LIMIT 1) AS previous
-        """
-    ).bindparams(
-        bindparam("key", required=False),
-        bindparam("before", type_=UtcDateTime()),
+def _pg_context(by_token: bool, folded: bool):
+    # One row: the subject's (found by id, or by a live token joined to it), its locks, and
+    # the context as JSON arrays. The scalar subqueries read from the statement's snapshot;
+    # the write that follows takes a new one, after the locks were granted.
+    zones = (
+        select(
+            func.json_agg(
+                aggregate_order_by(
+                    func.json_build_array(
+                        Zone.id,
+                        Zone.kind,
+                        Zone.name,
+                        Zone.lat,
+                        Zone.lon,
+                        Zone.radius_m,
+                        Zone.polygon,
+                    ),
+                    Zone.id,
+                )
+            )
+        )
+        .where(
+            Zone.subject_id == Subject.id,
+            or_(Zone.valid_from.is_(None), Zone.valid_from <= bindparam("day")),
+            or_(Zone.valid_to.is_(None), Zone.valid_to >= bindparam("day")),
+        )
+        .scalar_subquery()
     )
+    plans = (
+        select(
+            func.json_agg(
+                aggregate_order_by(
+                    func.json_build_array(
+                        WindowShape.every_days,
+                        WindowShape.window_start_min,
+                        WindowShape.window_end_min,
+                        CheckinPlan.anchor_day,
+                        CheckinPlan.first_day,
+                        CheckinPlan.last_day,
+                        CheckinPlan.curfew_start_min,
+                        CheckinPlan.curfew_end_min,
+                        CheckinPlan.effective_from,
+                        CheckinPlan.effective_to,
+                    ),
+                    CheckinPlan.effective_from,
+                    CheckinPlan.id,
+                )
+            )
+        )
+        .select_from(CheckinPlan)
+        .join(WindowShape, WindowShape.id == CheckinPlan.shape_id)
+        .where(CheckinPlan.subject_id == Subject.id)
+        .scalar_subquery()
+    )
+    previous = (
+        select(
+            func.json_build_array(Checkin.lat, Checkin.lon, Checkin.accuracy_m, Checkin.recorded_at)
+        )
+        .where(
+            Checkin.subject_id == Subject.id,
+            Checkin.lat.is_not(None),
+            Checkin.recorded_at < bindparam("before", type_=UtcDateTime()),
+        )
+        .order_by(Checkin.recorded_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    columns = [func.pg_advisory_xact_lock_shared(bindparam("judgement")).label("judged")]
+    if folded:
+        columns.append(limiter.Folded.lock(Subject.id).label("keyed"))
+    columns += [zones.label("zones"), plans.label("plans"), previous.label("previous")]
+    if by_token:
+        return LIVE_PHONE_TOKEN.add_columns(*columns)
+    return select(*columns).where(Subject.id == bindparam("subject"))
 
 
 def previous_fix(subject_id: int, before: dt.datetime) -> zone_rules.Fix | None:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from corrections.actors import Actor
@@ -15,12 +15,13 @@ from corrections.alerts.catalogue import ConcernInfo
 from corrections.alerts.raising import raise_alert
 from corrections.audit.services import record as audit
 from corrections.auth import services as accounts
+from corrections.auth.models import ApiToken
 from corrections.extensions import db
 from corrections.i18n import N_, FieldProblem
 from corrections.masking import mask_id_number
 from corrections.offices.models import Office
 from corrections.phones import normalize_phone
-from corrections.subjects.models import RefusedDevice, Subject
+from corrections.subjects.models import RefusedDevice, Subject, SubjectFacts
 
 PHONE_TAKEN = N_("this phone number is already registered to a subject")
 ID_NUMBER_TAKEN = N_("a subject with this resident ID number is already enrolled")
@@ -346,3 +347,56 @@ def sign_out_phone(subject: Subject, *, actor: Actor, now: dt.datetime) -> int:
     revoked = accounts.revoke_tokens(subject_id=subject.id, now=now)
     audit("subject.tokens_revoked", actor, now, subject_id=subject.id, detail={"tokens": revoked})
     return revoked
+
+
+@dataclass(frozen=True)
+class PhoneToken:
+    """A live phone token: its row id, the device it was issued to, and its subject."""
+
+    token_id: int
+    device_id: str | None
+    subject: SubjectFacts
+
+
+#: The columns of a live phone token and its subject's facts (SubjectFacts' fields in order).
+PHONE_TOKEN_COLUMNS = (
+    ApiToken.id,
+    ApiToken.device_id,
+    Subject.id,
+    Subject.office_id,
+    Subject.level,
+    Subject.supervision_start,
+    Subject.supervision_end,
+    Subject.home_lat,
+    Subject.home_lon,
+)
+
+
+def phone_token_of(row) -> PhoneToken:
+    """A row of PHONE_TOKEN_COLUMNS as a PhoneToken."""
+    return PhoneToken(row[0], row[1], SubjectFacts(*row[2:9]))
+
+
+def live_phone_token(token: str, now: dt.datetime) -> PhoneToken | None:
+    """The live (not revoked, not expired) phone token presented, with its subject's facts, in
+    one Core statement built once (the first of every phone request)."""
+    row = db.session.connection().execute(LIVE_PHONE_TOKEN, phone_token_params(token, now)).first()
+    return None if row is None else phone_token_of(row)
+
+
+def phone_token_params(token: str, now: dt.datetime) -> dict:
+    """The parameters of LIVE_PHONE_TOKEN (and of a statement built on it)."""
+    return {"digest": accounts.token_digest(token), "now": now}
+
+
+#: The live phone token of the digest `digest` at `now` and its subject: PHONE_TOKEN_COLUMNS
+#: from api_tokens joined to subjects (a statement may add columns of the subject to it).
+LIVE_PHONE_TOKEN = (
+    select(*PHONE_TOKEN_COLUMNS)
+    .join(Subject, Subject.id == ApiToken.subject_id)
+    .where(
+        ApiToken.token_hash == bindparam("digest"),
+        ApiToken.revoked.is_(False),
+        ApiToken.expires_at > bindparam("now"),
+    )
+)
