@@ -1,11 +1,13 @@
-"""The check-in's reads and writes on the hot path (docs/performance.md).
+"""The check-in's reads and writes on the hot path (docs/architecture.md, "The check-in's hot
+path").
 
-A check-in reads what it is judged against (zones in force, plan versions, the previous fix)
-and then writes the report, its audit entry and the late meeting of windows already counted as
-missed. On PostgreSQL each side is one statement, built once: the read also takes the
-judgement lock (shared) and, when given, a rate-limit key's lock, so the write that follows sees
-everything committed before the locks were granted; the write is one statement of
-data-modifying CTEs. On SQLite (development, small installs; every writing transaction is
+A check-in reads what it is judged against (zones in force, plan versions, the previous fix),
+for a phone together with the phone's token and subject, and then writes the report, its audit
+entry and the late meeting of windows already counted as missed. On PostgreSQL each side is one
+statement, built once: the read also takes the judgement lock (shared) and, when given, the
+lock of the subject's rate-limit key, so the write that follows sees everything committed
+before the locks were granted; the write is one statement of data-modifying CTEs that also
+counts the rate limit. On SQLite (development, small installs; every writing transaction is
 serialised there anyway) the same steps are the plain statements of each feature.
 
 Both return the same values, and the tests run on both engines.
