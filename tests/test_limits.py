@@ -279,3 +279,38 @@ def test_a_flood_sent_in_parallel_is_counted_one_after_another(app, world, monke
             select(func.count()).select_from(Checkin).where(Checkin.subject_id == subject["id"])
         )
     assert stored == 3
+
+
+def test_the_checkins_folded_lock_is_the_one_the_limiter_takes(app, world):
+    # A refused check-in is counted by limiter.hit() under _lock(key); an accepted one inside
+    # its write, under the lock its read took (Folded.lock). They must be one lock, or the two
+    # could count past the limit side by side: while a transaction holds the limiter's lock of
+    # the subject's key, the check-in's read waits.
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("advisory locks are PostgreSQL's")
+    from corrections import clock
+    from corrections.checkin.services import SUBJECT_KEY
+    from corrections.checkin.store import read_context
+    from mobile_api.api import checkin_limit
+
+    subject = world.subject()
+    held, read = threading.Event(), threading.Event()
+
+    def checkin_read():
+        with app.app_context():
+            held.wait(10)
+            folded = limiter.folded(checkin_limit(), SUBJECT_KEY)
+            read_context(subject["id"], clock.local_today(), clock.now(), folded=folded)
+            read.set()
+            db.session.rollback()
+
+    with app.test_request_context():
+        limiter.hit_in_transaction(checkin_limit(), SUBJECT_KEY.format(subject["id"]))
+        reader = threading.Thread(target=checkin_read)
+        reader.start()
+        held.set()
+        assert not read.wait(1.0)  # blocked behind the limiter's lock
+        db.session.rollback()
+    reader.join(10)
+    assert read.is_set()
