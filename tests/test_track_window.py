@@ -180,7 +180,7 @@ def test_when_the_cap_cuts_the_week_short_the_page_says_from_when_it_is_whole(
     assert [p["source"] for p in drawn["points"]].count("signal") == 4
     # Complete from the later of the two cuts: the oldest signal read (07:00 yesterday).
     assert (
-        "This week has more positions than the map draws: it shows all of them from "
+        "The week has more positions than the map draws: it shows all of them from "
         "2026-11-27 07:00 on." in page
     )
     [signals] = audited(app, "subject.signals.read")
