@@ -86,6 +86,8 @@ class MapData:
     days: list[str] = field(default_factory=list)
     #: The day the map shows first (an alert's day); None shows them all.
     day: str | None = None
+    #: A sentence under the day picker about what the map leaves out (a week cut short).
+    note: str | None = None
     _lon0: float | None = None
 
     def _lon(self, lon: float) -> float:

@@ -510,9 +510,11 @@ def test_subject_page_shows_person_masked_id_plan_map_and_newest_checkin_first(
     timeline = page[page.index("Check-ins, newest first") :]
     assert timeline.index("2026-11-28 09:40") < timeline.index("2026-11-28 09:10")
     assert "Left the allowed zone" in page  # its open alert
-    # The monitoring orders it shows (none here) are a read of their own.
-    assert audit_actions(app)[-4:] == [
+    # The timeline's newest check-ins and the map's week are two reads, each audited; the
+    # monitoring orders it shows (none here) are a read of their own.
+    assert audit_actions(app)[-5:] == [
         "subject.read",
+        "subject.checkins.read",
         "subject.checkins.read",
         "subject.signals.read",
         "monitoring_order.list",

@@ -11,18 +11,14 @@ from corrections import clock
 from corrections.actors import Actor
 from corrections.alerts.catalogue import ConcernPanel
 from corrections.audit.services import record as audit
-from corrections.casefile.mapping import alert_map, alert_span, from_home
+from corrections.casefile.mapping import alert_map, alert_span, from_home, read_track
 from corrections.checkin.services import read_checkins
 from corrections.extensions import db
-from corrections.signals.services import read_signals
 from corrections.subjects.models import Subject
 from corrections.subjects.services import refused_devices
 from corrections.zones.services import zones_of
 
 TEMPLATE = "subjects/_alert_panel.html"
-#: How many of the newest check-ins the alert's map reads for its week's track (the subject
-#: page's timeline reads as many).
-TRACK_CHECKINS = 50
 
 
 def subject_panel(alert, actor: Actor, at: dt.datetime) -> ConcernPanel | None:
@@ -39,10 +35,11 @@ def subject_panel(alert, actor: Actor, at: dt.datetime) -> ConcernPanel | None:
         subject_id=subject.id,
         detail={"alert_id": alert.id, "shown": "alert_panel"},
     )
-    checkins = read_checkins(subject.id, TRACK_CHECKINS, actor, at)
-    last = checkins[0] if checkins else None
+    # The card says when they last checked in, whatever the alert's age; the map draws the
+    # alert's own week, read for exactly that week.
+    [last] = read_checkins(subject.id, 1, actor, at) or [None]
     span = alert_span(alert, at.astimezone(clock.local_zone()).date())
-    signals = read_signals(subject.id, span.since, actor, at)
+    track = read_track(subject.id, span, actor, at)
     zones = zones_of([subject.id]).get(subject.id, [])
     return ConcernPanel(
         TEMPLATE,
@@ -52,9 +49,7 @@ def subject_panel(alert, actor: Actor, at: dt.datetime) -> ConcernPanel | None:
             "last_checkin": last,
             "last_from_home_m": from_home(subject, [last]).get(last.id) if last else None,
             "device": _device_decision(alert, subject),
-            "map": alert_map(
-                alert, subject, zones, last, span=span, checkins=checkins, signals=signals
-            ),
+            "map": alert_map(alert, subject, zones, last, span=span, track=track),
         },
     )
 

@@ -14,11 +14,14 @@ from flask_babel import gettext
 from sqlalchemy import select
 
 from corrections import clock
+from corrections.actors import Actor
 from corrections.alerts.catalogue import kind as catalogue_kind
+from corrections.checkin.services import read_checkins
 from corrections.extensions import db
 from corrections.i18n import distance_text
 from corrections.maps import MapData
 from corrections.offices.models import Office
+from corrections.signals.services import read_signals
 from corrections.zones.rules import geodesic_m
 
 #: How far around a position the nearest office is looked for (degrees; about 55 km north to
@@ -26,6 +29,13 @@ from corrections.zones.rules import geodesic_m
 NEAR_OFFICE_DEGREES = 0.5
 #: How many local days a track spans: the last day and the six before it.
 TRACK_DAYS = 7
+#: The most check-ins a map's week reads (the newest of the span): deliberate check-ins are a
+#: few a day, so only a phone gone wrong reaches it, and the page then says so.
+TRACK_CHECKINS = 500
+#: The most background positions a map's week reads before thinning (the newest of the span):
+#: a phone reporting every 5 seconds sends 120,000 a week, so this can cut a week short, and
+#: the page then says from when the week is whole.
+TRACK_SIGNALS = 20_000
 
 
 class TrackSpan(NamedTuple):
@@ -46,6 +56,36 @@ def track_span(last_day: dt.date) -> TrackSpan:
         return dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC)
 
     return TrackSpan(days, midnight(first), midnight(last_day + dt.timedelta(days=1)))
+
+
+class Track(NamedTuple):
+    """What a map's week draws: its check-ins (newest first), its background positions
+    (thinned, oldest first), and, when a cap cut the span short, from when it is whole."""
+
+    checkins: list
+    signals: list
+    complete_from: dt.datetime | None
+
+
+def read_track(subject_id: int, span: TrackSpan, actor: Actor, at: dt.datetime) -> Track:
+    """The check-ins and background positions recorded in the span, one statement each, both
+    audited as reads of the subject's positions with the span in their detail."""
+    checkins = read_checkins(subject_id, TRACK_CHECKINS, actor, at, span.since, span.until)
+    signals = read_signals(subject_id, span.since, actor, at, until=span.until, limit=TRACK_SIGNALS)
+    cuts = [clock.as_utc(signals.complete_from)]
+    if len(checkins) >= TRACK_CHECKINS:
+        cuts.append(clock.as_utc(checkins[-1].recorded_at))
+    complete_from = max((c for c in cuts if c is not None), default=None)
+    return Track(checkins, signals.signals, complete_from)
+
+
+def _track_note(track: Track) -> str | None:
+    if track.complete_from is None:
+        return None
+    return gettext(
+        "The week has more positions than the map draws: it shows all of them from %(time)s on.",
+        time=_when(track.complete_from),
+    )
 
 
 def _instant(at: dt.datetime | str | None) -> dt.datetime | None:
@@ -175,25 +215,24 @@ def _where(lat: float | None, lon: float | None, at: dt.datetime | None) -> tupl
 
 
 def subject_map(
-    subject, zones: Sequence, checkins: Sequence, *, span: TrackSpan, signals: Sequence = ()
+    subject, zones: Sequence, last_checkin, *, span: TrackSpan, track: Track
 ) -> MapData:
     """One subject's map: zones, home, office and their movements over the span (check-ins
     and background positions in time order, joined as a track, newest drawn on top), each
-    with its local day for the day picker."""
-    data = MapData(track=True, days=list(span.days))
+    with its local day for the day picker; the last check-in ever when the span has none."""
+    data = MapData(track=True, days=list(span.days), note=_track_note(track))
     data.add_home(subject.home_lat, subject.home_lon, gettext("Home"))
     _add_zones(data, zones)
-    for _, _, point in _moves(checkins, signals, span):
+    for _, _, point in _moves(track.checkins, track.signals, span):
         data.add_point(**point)
-    if not data.points and checkins:
+    if not data.points and last_checkin is not None:
         # Nothing lately: the last position there is, so the map still says where.
-        last = checkins[0]
         data.add_point(
-            last.lat,
-            last.lon,
-            status=last.status,
-            lines=checkin_lines(last, gettext("Last check-in")),
-            accuracy_m=last.accuracy_m,
+            last_checkin.lat,
+            last_checkin.lon,
+            status=last_checkin.status,
+            lines=checkin_lines(last_checkin, gettext("Last check-in")),
+            accuracy_m=last_checkin.accuracy_m,
             source="checkin",
         )
     office = subject.office
@@ -223,15 +262,18 @@ def alert_map(
     last_checkin,
     *,
     span: TrackSpan | None = None,
-    checkins: Sequence = (),
-    signals: Sequence = (),
+    track: Track | None = None,
 ) -> MapData:
     """An alert's map: where it was raised (the fix, its accuracy circle), the zone it broke,
     home, the last check-in when the alert has no fix of its own, the nearest office, and
     with a `span` the week's track of check-ins and background positions around them, shown
     first on the alert's day with the alert's own positions emphasised."""
     evidence = alert.evidence or {}
-    data = MapData(track=span is not None, days=list(span.days) if span else [])
+    data = MapData(
+        track=span is not None,
+        days=list(span.days) if span else [],
+        note=_track_note(track) if track else None,
+    )
     data.add_home(subject.home_lat, subject.home_lon, gettext("Home"))
     broken = {evidence.get(k) for k in ("nearest_zone", "zone", "zone_id")} - {None}
     _add_zones(data, zones, broken)
@@ -317,8 +359,8 @@ def alert_map(
     elif subject.home_lat is not None:
         reference = (subject.home_lat, subject.home_lon, "home")
     own = {where for _, where, _ in marks if where is not None}
-    track = [] if span is None else _moves(checkins, signals, span)
-    moves = [m for m in track if m[1] not in own] + marks
+    drawn = [] if span is None or track is None else _moves(track.checkins, track.signals, span)
+    moves = [m for m in drawn if m[1] not in own] + marks
     far_past = dt.datetime.min.replace(tzinfo=dt.UTC)
     # In time order for the line; the alert's own after the track's at the same instant.
     for _, _, point in sorted(moves, key=lambda m: m[0] or far_past):

@@ -42,7 +42,6 @@ from corrections.checkin.settings import current as checkin_settings
 from corrections.extensions import count_rows, db
 from corrections.offices.services import offices_in_scope
 from corrections.pages import render_and_commit
-from corrections.signals.services import read_signals
 from corrections.subjects import services as subjects_services
 from corrections.subjects.models import STATUSES, Subject
 from corrections.subjects.schemas import DeviceDecisionIn, DeviceRefusalIn
@@ -52,7 +51,7 @@ from corrections.zones.services import zones_of
 bp = Blueprint("subjects", __name__, template_folder="templates")
 
 PER_PAGE = 25
-#: How many check-ins the timeline lists, and how many of them the map draws.
+#: How many check-ins the timeline lists (the newest); the map draws this week's, read apart.
 TIMELINE_LENGTH = 50
 
 
@@ -146,8 +145,9 @@ def show(subject_id: int):
     subject = subject_in_scope(subject_id)
     today = clock.local_today()
     now = clock.now()
-    person = services.read_file(subject, officer_actor(current_user), today, now)
-    checkins = read_checkins(subject.id, TIMELINE_LENGTH, officer_actor(current_user), now)
+    actor = officer_actor(current_user)
+    person = services.read_file(subject, actor, today, now)
+    checkins = read_checkins(subject.id, TIMELINE_LENGTH, actor, now)
     open_alerts = (
         db.session.scalars(
             alerts_query(current_user.scope_office_id, status="unresolved", subject_id=subject.id)
@@ -171,9 +171,9 @@ def show(subject_id: int):
         map_data=mapping.subject_map(
             subject,
             zones,
-            checkins,
+            checkins[0] if checkins else None,
             span=span,
-            signals=read_signals(subject.id, span.since, officer_actor(current_user), now),
+            track=mapping.read_track(subject.id, span, actor, now),
         ),
         from_home=mapping.from_home(subject, checkins),
         statuses=subject_status_labels(),

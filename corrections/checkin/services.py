@@ -313,28 +313,43 @@ def note_met_late(checkin: Checkin, met: Sequence[store.MetWindow], now: dt.date
             close_by_system(window.alert_id, now, {"reason": "all_windows_met"})
 
 
-def checkins_of(subject_id: int, limit: int) -> list[Checkin]:
-    """The subject's check-ins, newest first."""
+def checkins_of(
+    subject_id: int,
+    limit: int,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> list[Checkin]:
+    """The subject's check-ins, newest first; with `since` and `until`, only those recorded
+    in [since, until) (a map's week: ix_checkins_subject_recorded serves both bounds)."""
+    query = select(Checkin).where(Checkin.subject_id == subject_id)
+    if since is not None:
+        query = query.where(Checkin.recorded_at >= since)
+    if until is not None:
+        query = query.where(Checkin.recorded_at < until)
     return list(
         db.session.scalars(
-            select(Checkin)
-            .where(Checkin.subject_id == subject_id)
-            .order_by(Checkin.recorded_at.desc(), Checkin.id.desc())
-            .limit(limit)
+            query.order_by(Checkin.recorded_at.desc(), Checkin.id.desc()).limit(limit)
         )
     )
 
 
-def read_checkins(subject_id: int, limit: int, actor: Actor, at: dt.datetime) -> list[Checkin]:
-    """The subject's check-ins for an officer: a read of positions, audited."""
-    items = checkins_of(subject_id, limit)
-    audit(
-        "subject.checkins.read",
-        actor,
-        at,
-        subject_id=subject_id,
-        detail={"checkin_ids": [c.id for c in items]},
-    )
+def read_checkins(
+    subject_id: int,
+    limit: int,
+    actor: Actor,
+    at: dt.datetime,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> list[Checkin]:
+    """The subject's check-ins for an officer (newest first, within [since, until) when
+    given): a read of positions, audited with what was read and the span asked for."""
+    items = checkins_of(subject_id, limit, since, until)
+    detail: dict = {"checkin_ids": [c.id for c in items]}
+    if since is not None:
+        detail["since"] = clock.isoformat(since)
+    if until is not None:
+        detail["until"] = clock.isoformat(until)
+    audit("subject.checkins.read", actor, at, subject_id=subject_id, detail=detail)
     return items
 
 

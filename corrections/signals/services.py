@@ -330,18 +330,35 @@ def _raise(subject, judged: rules.Judged, ids: dict, state: TrackingState, now) 
 TRACK_STEP_MINUTES = 10
 
 
-def signals_of(subject_id: int, since: dt.datetime, limit: int = 20_000) -> list[Signal]:
-    """The subject's signals recorded since `since` (the newest `limit`), oldest first, thinned
-    for a map: every flagged one, plain ones at most one per TRACK_STEP_MINUTES."""
-    newest = db.session.scalars(
-        select(Signal)
-        .where(Signal.subject_id == subject_id, Signal.recorded_at >= since)
-        .order_by(Signal.recorded_at.desc())
-        .limit(limit)
-    ).all()
+@dataclass(frozen=True)
+class SignalTrack:
+    """A map's background positions, thinned, oldest first, and whether the cap cut them."""
+
+    signals: list[Signal]
+    #: When the cap was reached: the oldest position read, from which on the span is whole
+    #: (older ones in it were not read). None when the span was read whole.
+    complete_from: dt.datetime | None = None
+
+
+def signals_of(
+    subject_id: int,
+    since: dt.datetime,
+    limit: int = 20_000,
+    until: dt.datetime | None = None,
+) -> SignalTrack:
+    """The subject's signals recorded in [since, until) (until: no bound when None), the
+    newest `limit` of them, oldest first, thinned for a map: every flagged one, plain ones at
+    most one per TRACK_STEP_MINUTES. One statement; on PostgreSQL the bounds on recorded_at
+    prune the daily partitions to the span's."""
+    query = select(Signal).where(Signal.subject_id == subject_id, Signal.recorded_at >= since)
+    if until is not None:
+        query = query.where(Signal.recorded_at < until)
+    # One more than the cap: whether it cut the span short, without counting the rest.
+    newest = db.session.scalars(query.order_by(Signal.recorded_at.desc()).limit(limit + 1)).all()
+    complete_from = newest[limit - 1].recorded_at if len(newest) > limit else None
     kept: list[Signal] = []
     last_plain: dt.datetime | None = None
-    for signal in reversed(newest):
+    for signal in reversed(newest[:limit]):
         if not signal.flags:
             if last_plain is not None and signal.recorded_at - last_plain < dt.timedelta(
                 minutes=TRACK_STEP_MINUTES
@@ -349,19 +366,24 @@ def signals_of(subject_id: int, since: dt.datetime, limit: int = 20_000) -> list
                 continue
             last_plain = signal.recorded_at
         kept.append(signal)
-    return kept
+    return SignalTrack(kept, complete_from)
 
 
 def read_signals(
-    subject_id: int, since: dt.datetime, actor: Actor, at: dt.datetime
-) -> list[Signal]:
-    """The subject's signals for an officer's map: a read of positions, audited."""
-    items = signals_of(subject_id, since)
-    audit(
-        "subject.signals.read",
-        actor,
-        at,
-        subject_id=subject_id,
-        detail={"since": clock.isoformat(since), "count": len(items)},
-    )
-    return items
+    subject_id: int,
+    since: dt.datetime,
+    actor: Actor,
+    at: dt.datetime,
+    until: dt.datetime | None = None,
+    limit: int = 20_000,
+) -> SignalTrack:
+    """The subject's signals for an officer's map: a read of positions, audited with the span
+    asked for, how many were drawn and, when the cap cut it, from when it is whole."""
+    track = signals_of(subject_id, since, limit, until)
+    detail = {"since": clock.isoformat(since), "count": len(track.signals)}
+    if until is not None:
+        detail["until"] = clock.isoformat(until)
+    if track.complete_from is not None:
+        detail["complete_from"] = clock.isoformat(track.complete_from)
+    audit("subject.signals.read", actor, at, subject_id=subject_id, detail=detail)
+    return track
