@@ -185,3 +185,23 @@ def test_when_the_cap_cuts_the_week_short_the_page_says_from_when_it_is_whole(
     )
     [signals] = audited(app, "subject.signals.read")
     assert signals["count"] == 4 and signals["complete_from"] == "2026-11-26T23:00:00Z"
+
+
+def test_an_old_alert_without_a_fix_marks_the_last_checkin_of_its_own_week(
+    app, browser, person, at
+):
+    # A missed check-in two months ago has no position of its own: its map marks the last
+    # check-in of the alert's week, not yesterday's (which lies outside the week and would add
+    # a day to the picker).
+    checkin_at(app, person, "sep24", dt.datetime(2026, 9, 24, 2, tzinfo=dt.UTC), at)
+    checkin_at(app, person, "nov27", dt.datetime(2026, 11, 27, 2, tzinfo=dt.UTC), at)
+    with app.app_context():
+        alert_id = raise_for(person, "missed_checkin", {"windows": []}, FIX_AT).id
+        db.session.commit()
+    login(browser, "li")
+    page = browser.get(f"/alerts/{alert_id}").text
+    drawn = map_data(page, "alert-map")
+    assert drawn["days"] == [f"2026-09-{d}" for d in range(22, 29)]
+    assert [(p["day"], p["alert"]) for p in drawn["points"]] == [("2026-09-24", True)]
+    # The card still says when the person last checked in: yesterday.
+    assert "2026-11-27 10:00" in page[page.index('id="last-checkin-title"') :]

@@ -49,9 +49,15 @@ def subject_panel(alert, actor: Actor, at: dt.datetime) -> ConcernPanel | None:
             "last_checkin": last,
             "last_from_home_m": from_home(subject, [last]).get(last.id) if last else None,
             "device": _device_decision(alert, subject),
-            "map": alert_map(alert, subject, zones, last, span=span, track=track),
+            "map": alert_map(alert, subject, zones, _last_in(track), span=span, track=track),
         },
     )
+
+
+def _last_in(track):
+    # The map of an alert without a position of its own marks the last check-in of the week it
+    # draws (newest first), not one from after it.
+    return next((c for c in track.checkins if c.lat is not None), None)
 
 
 def _device_decision(alert, subject: Subject) -> dict | None:
