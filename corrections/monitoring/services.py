@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from corrections import clock
 from corrections.actors import Actor
@@ -161,24 +161,27 @@ def end(
     return order
 
 
+#: in_force's question, built once: every batch of positions asks it.
+_IN_FORCE = (
+    select(MonitoringOrder)
+    .where(
+        MonitoringOrder.subject_id == bindparam("subject_id"),
+        MonitoringOrder.status.in_(("approved", "ended")),
+        MonitoringOrder.approved_at.is_not(None),
+        MonitoringOrder.approved_at <= bindparam("at"),
+        (MonitoringOrder.ended_at.is_(None)) | (MonitoringOrder.ended_at > bindparam("at")),
+        MonitoringOrder.starts_on <= bindparam("day"),
+        MonitoringOrder.ends_on >= bindparam("day"),
+    )
+    .order_by(MonitoringOrder.starts_on)
+    .limit(1)
+)
+
+
 def in_force(subject_id: int, at: dt.datetime) -> MonitoringOrder | None:
     """The order under which the subject may be tracked at the instant `at`, or None: approved
     by then, not ended by then, and its dates hold `at`'s local date (TIMEZONE)."""
-    day = local_day(at)
-    return db.session.scalar(
-        select(MonitoringOrder)
-        .where(
-            MonitoringOrder.subject_id == subject_id,
-            MonitoringOrder.status.in_(("approved", "ended")),
-            MonitoringOrder.approved_at.is_not(None),
-            MonitoringOrder.approved_at <= at,
-            (MonitoringOrder.ended_at.is_(None)) | (MonitoringOrder.ended_at > at),
-            MonitoringOrder.starts_on <= day,
-            MonitoringOrder.ends_on >= day,
-        )
-        .order_by(MonitoringOrder.starts_on)
-        .limit(1)
-    )
+    return db.session.scalar(_IN_FORCE, {"subject_id": subject_id, "at": at, "day": local_day(at)})
 
 
 def position_allowed(

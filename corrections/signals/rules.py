@@ -142,26 +142,29 @@ def judge_batch(
         if late:
             marks.append(LATE)
             continue
-        track, found, back = _follow(track, fix, point, exits, thresholds, ceiling_m, marks)
+        changes, found, back = _follow(track, fix, point, exits, thresholds, ceiling_m, marks)
         findings.extend(found)
         if household is not None:
-            track, breach = _curfew(track, fix, household, thresholds, ceiling_m, marks)
+            changes["curfew"], breach = _curfew(track, fix, household, thresholds, ceiling_m, marks)
             if breach is not None:
                 findings.append(breach)
+        # One new Track a point: each step reads only what the steps before it left alone.
+        track = replace(track, **changes)
         if back is not None:
             cleared = back
     return Judged(track, flags, findings, cleared)
 
 
 def _follow(track, fix, point, exits, thresholds, ceiling_m, marks):
-    """One in-order point: travel, the runs outside and inside, the run of repeats."""
+    """One in-order point: travel, the runs outside and inside, the run of repeats. What
+    changes in the track (a dict of its fields), the findings, the exit cleared."""
     found: list[Finding] = []
     cleared = None
     travel = _travel(track.last, fix, thresholds.impossible_travel_kmh, ceiling_m)
     if travel is not None:
         marks.append(TRAVEL)
         found.append(travel)
-    track, repeat = _repeats(track, point, thresholds, ceiling_m, marks)
+    changes, repeat = _repeats(track, point, thresholds, ceiling_m, marks)
     if repeat is not None:
         found.append(repeat)
     if exits:
@@ -174,11 +177,11 @@ def _follow(track, fix, point, exits, thresholds, ceiling_m, marks):
             "margin_m": evidence["margin_m"],
         }
         run = track.outside_run + ((step,) if len(track.outside_run) < RUN_EVIDENCE else ())
-        track = replace(track, outside_count=track.outside_count + 1, outside_run=run)
-        track = replace(track, inside_count=0)
-        if not track.exit_confirmed and track.outside_count >= thresholds.exit_confirm_fixes:
-            found.append(_confirmed_exit(track, evidence, step, thresholds))
-            track = replace(track, exit_confirmed=True)
+        changes.update(outside_count=track.outside_count + 1, outside_run=run, inside_count=0)
+        if not track.exit_confirmed and changes["outside_count"] >= thresholds.exit_confirm_fixes:
+            outside = replace(track, outside_count=changes["outside_count"], outside_run=run)
+            found.append(_confirmed_exit(outside, evidence, step, thresholds))
+            changes["exit_confirmed"] = True
     elif track.exit_confirmed:
         inside = track.inside_count + 1
         if inside >= thresholds.exit_clear_fixes:
@@ -192,14 +195,13 @@ def _follow(track, fix, point, exits, thresholds, ceiling_m, marks):
                     else None,
                 }
             )
-            track = replace(
-                track, exit_confirmed=False, inside_count=0, outside_count=0, outside_run=()
-            )
+            changes.update(exit_confirmed=False, inside_count=0, outside_count=0, outside_run=())
         else:
-            track = replace(track, inside_count=inside)
+            changes["inside_count"] = inside
     else:
-        track = replace(track, outside_count=0, outside_run=())
-    return replace(track, last=fix), found, cleared
+        changes.update(outside_count=0, outside_run=())
+    changes["last"] = fix
+    return changes, found, cleared
 
 
 #: Metres added to pyproj's distance before it may clear a step of travel: it and geopy's (which
@@ -225,7 +227,8 @@ def _travel(last: Fix | None, fix: Fix, max_kmh: float, ceiling_m: float) -> Fin
 
 
 def _curfew(track: Track, fix: Fix, household: Household, thresholds, ceiling_m, marks):
-    """One in-order point against the night's curfew (checkin.curfew)."""
+    """One in-order point against the night's curfew (checkin.curfew): the night's new run,
+    and the breach it confirms."""
     night, breach = follow_signal(
         track.curfew,
         fix,
@@ -238,7 +241,7 @@ def _curfew(track: Track, fix: Fix, household: Household, thresholds, ceiling_m,
     )
     if night.away_count:
         marks.append(CURFEW)
-    return replace(track, curfew=night), breach
+    return night, breach
 
 
 def _confirmed_exit(track: Track, evidence: dict, step: dict, thresholds: Thresholds) -> Finding:
@@ -263,19 +266,19 @@ def _confirmed_exit(track: Track, evidence: dict, step: dict, thresholds: Thresh
 
 def _repeats(track: Track, point: Point, thresholds: Thresholds, ceiling_m: float, marks):
     """Exactly the same coordinates again: a receiver at rest still jitters in the last
-    decimals; a replayed or typed-in position does not."""
+    decimals; a replayed or typed-in position does not. The run's new fields, the finding."""
     last = track.last
     if last is None or (point.lat, point.lon) != (last.lat, last.lon):
-        return replace(track, repeat_count=1, repeat_since=point.at, repeat_raised=False), None
+        return {"repeat_count": 1, "repeat_since": point.at, "repeat_raised": False}, None
     count = track.repeat_count + 1
     since = track.repeat_since or last.at
-    track = replace(track, repeat_count=count, repeat_since=since)
+    run = {"repeat_count": count, "repeat_since": since}
     minutes = (point.at - since).total_seconds() / 60
     if count < thresholds.repeat_fixes or minutes < thresholds.repeat_minutes:
-        return track, None
+        return run, None
     marks.append(REPEATED)
     if track.repeat_raised:
-        return track, None
+        return run, None
     finding = Finding(
         "mock_location",
         {
@@ -288,4 +291,4 @@ def _repeats(track: Track, point: Point, thresholds: Thresholds, ceiling_m: floa
             "threshold_minutes": thresholds.repeat_minutes,
         },
     )
-    return replace(track, repeat_raised=True), finding
+    return {**run, "repeat_raised": True}, finding

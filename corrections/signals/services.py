@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Float, or_, select, text
+from sqlalchemy import BigInteger, Float, String, any_, bindparam, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from corrections import clock
@@ -26,6 +26,7 @@ from corrections.actors import Actor
 from corrections.alerts.raising import raise_alert
 from corrections.alerts.services import record_system_step
 from corrections.audit.services import record as audit
+from corrections.audit.services import write as audit_now
 from corrections.checkin.curfew import CurfewTrack, curfew_at
 from corrections.checkin.plans import schedule_for
 from corrections.checkin.services import home_of
@@ -96,19 +97,42 @@ def check_times(reports: Sequence[Report], now: dt.datetime, settings: SignalSet
             )
 
 
-def check_order(subject_id: int, reports: Sequence[Report], now: dt.datetime) -> None:
+def check_order(subject_id: int, days: Sequence[dt.date], now: dt.datetime) -> None:
     """The CONTRACT's rule: an order is in force when the batch arrives, and every point's
-    local day lies within its dates."""
+    local day (`days`, in the batch's order) lies within its dates."""
     order = monitoring.in_force(subject_id, now)
     if order is None:
         raise NoMonitoringOrder()
-    for index, report in enumerate(reports):
-        if not order.covers(monitoring.local_day(report.recorded_at)):
+    for index, day in enumerate(days):
+        if not order.covers(day):
             raise NoMonitoringOrder(index)
 
 
 def _key(lat: float, lon: float, at: dt.datetime) -> tuple:
     return (at.astimezone(dt.UTC), float(lat), float(lon))
+
+
+def _stored_before(dialect: str):
+    """The points of one subject recorded since `since` at one of `times` or under one of
+    `client_ids`: one array each on PostgreSQL (a fixed statement), an expanding IN elsewhere."""
+
+    def one_of(column, name: str, item):
+        if dialect == "postgresql":
+            return column == any_(bindparam(name, type_=postgresql.ARRAY(item)))
+        return column.in_(bindparam(name, expanding=True))
+
+    return select(_TABLE.c.client_id, _TABLE.c.recorded_at, _TABLE.c.lat, _TABLE.c.lon).where(
+        _TABLE.c.subject_id == bindparam("subject_id"),
+        _TABLE.c.recorded_at >= bindparam("since"),
+        or_(
+            one_of(_TABLE.c.recorded_at, "times", UtcDateTime()),
+            one_of(_TABLE.c.client_id, "client_ids", String()),
+        ),
+    )
+
+
+_TABLE = Signal.__table__
+_STORED_BEFORE = {dialect: _stored_before(dialect) for dialect in ("postgresql", "sqlite")}
 
 
 def _new_points(
@@ -117,14 +141,14 @@ def _new_points(
     """The reports not stored before (nor twice in this batch), and how many were duplicates.
     Only points recorded since `since` (the oldest the batch may hold) are looked at: on
     PostgreSQL that reads the last days' partitions, not all of them (docs/storage.md)."""
-    client_ids = {r.client_id for r in reports if r.client_id}
-    times = {r.recorded_at for r in reports}
     stored = db.session.execute(
-        select(Signal.client_id, Signal.recorded_at, Signal.lat, Signal.lon).where(
-            Signal.subject_id == subject_id,
-            Signal.recorded_at >= since,
-            or_(Signal.recorded_at.in_(times), Signal.client_id.in_(client_ids or {""})),
-        )
+        _STORED_BEFORE[db.engine.dialect.name],
+        {
+            "subject_id": subject_id,
+            "since": since,
+            "times": list({r.recorded_at for r in reports}),
+            "client_ids": list({r.client_id for r in reports if r.client_id} or {""}),
+        },
     ).all()
     seen_ids = {row.client_id for row in stored if row.client_id}
     seen_keys = {_key(row.lat, row.lon, row.recorded_at) for row in stored}
@@ -218,13 +242,14 @@ def ingest(
     """Store and judge a batch of positions (see the module's docstring). PointRefused (422),
     NoMonitoringOrder (403); the caller commits."""
     check_times(reports, now, settings)
-    check_order(subject.id, reports, now)
+    zone = clock.local_zone()
+    days = [r.recorded_at.astimezone(zone).date() for r in reports]
+    check_order(subject.id, days, now)
     state = _locked_state(subject.id)
     fresh, duplicates = _new_points(subject.id, reports, now - settings.max_age)
     if not fresh:
         return Ingested(0, duplicates, {})
-    zone = clock.local_zone()
-    by_day = zones_on_days(subject.id, {r.recorded_at.astimezone(zone).date() for r in fresh})
+    by_day = zones_on_days(subject.id, set(days))
     points = [
         rules.Point(r.lat, r.lon, r.accuracy_m, r.recorded_at, r.mock_location) for r in fresh
     ]
@@ -249,7 +274,7 @@ def ingest(
             {"recorded_at": clock.isoformat(newest), "received_at": clock.isoformat(now)},
         )
         state.lost_alert_id = None
-    audit(
+    audit_now(
         "signals.create",
         actor,
         now,
@@ -305,7 +330,6 @@ _INSERT_ARRAYS = text(
 ).columns(id=BigInteger, recorded_at=UtcDateTime, lat=Float, lon=Float)
 #: Elsewhere (SQLite) the same rows go to one Core INSERT executed for many rows (SQLAlchemy
 #: sends them as one multi-row statement).
-_TABLE = Signal.__table__
 _INSERT_ROWS = (
     sqlite.insert(_TABLE)
     .on_conflict_do_nothing()
