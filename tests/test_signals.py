@@ -108,6 +108,49 @@ def test_a_batch_is_stored_and_a_retry_counts_duplicates(app, client, tracked):
     assert alerts_of(app, tracked["id"]) == []
 
 
+def test_every_field_is_stored_as_sent_and_found_again_by_time_and_place(app, client, tracked):
+    # Floats with all their digits, a local offset and microseconds, every optional field:
+    # the batch's one statement (JSON on PostgreSQL) must keep each value exactly, or a retry
+    # without client ids would no longer match the point by time and place.
+    at = NOW - dt.timedelta(minutes=30, microseconds=123_457)
+    sent = {
+        "client_id": "exact-1",
+        "lat": SEAT[0] + 0.000123456789012,
+        "lon": SEAT[1] - 1e-13,
+        "accuracy_m": 7.123456789,
+        "recorded_at": at.astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat(),
+        "mock_location": True,
+        "battery_pct": 41.5,
+        "speed_kmh": 3.25,
+    }
+    bare = {
+        "lat": SEAT[0] - 0.000987654321,
+        "lon": SEAT[1],
+        "accuracy_m": 0.1,
+        "recorded_at": clock.isoformat(at + dt.timedelta(minutes=1)),
+    }
+    assert send(client, tracked, [sent, bare]).get_json() == {"stored": 2, "duplicates": 0}
+    retry = [{k: v for k, v in sent.items() if k != "client_id"}, bare]
+    assert send(client, tracked, retry).get_json() == {"stored": 0, "duplicates": 2}
+    with app.app_context():
+        rows = db.session.scalars(
+            select(Signal).where(Signal.subject_id == tracked["id"]).order_by(Signal.id)
+        ).all()
+        first, second = rows
+        assert (first.client_id, first.lat, first.lon, first.accuracy_m) == (
+            "exact-1",
+            sent["lat"],
+            sent["lon"],
+            sent["accuracy_m"],
+        )
+        assert (first.recorded_at, first.mock_location) == (at, True)
+        assert (first.battery_pct, first.speed_kmh, first.source) == (41.5, 3.25, "app")
+        assert first.flags == ["mock_location"]
+        assert (second.client_id, second.lat, second.accuracy_m) == (None, bare["lat"], 0.1)
+        assert (second.mock_location, second.battery_pct, second.speed_kmh) == (None, None, None)
+        assert second.flags == []
+
+
 def test_one_fix_outside_is_not_an_exit_three_are_and_the_evidence_says_so(app, client, tracked):
     assert send(client, tracked, [point(*AWAY, minutes=1)]).status_code == 200
     assert alerts_of(app, tracked["id"], "geofence_exit") == []

@@ -17,8 +17,9 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 
-from sqlalchemy import BigInteger, Float, String, any_, bindparam, or_, select, text
+from sqlalchemy import BigInteger, Float, String, any_, bindparam, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from corrections import clock
@@ -164,26 +165,35 @@ def _new_points(
     return fresh, len(reports) - len(fresh)
 
 
-def _locked_state(subject_id: int) -> TrackingState:
-    """The subject's tracking state, locked until the transaction ends (made on first use)."""
-    state = db.session.scalar(
-        select(TrackingState).where(TrackingState.subject_id == subject_id).with_for_update()
-    )
-    if state is not None:
-        return state
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    db.session.execute(
-        dialect.insert(TrackingState)
-        .values(subject_id=subject_id, outside_count=0, inside_count=0, repeat_count=0)
-        .on_conflict_do_nothing(index_elements=["subject_id"])
-    )
-    return db.session.scalar(
-        select(TrackingState).where(TrackingState.subject_id == subject_id).with_for_update()
-    )
+_STATE = TrackingState.__table__
+_LOCK_STATE = select(_STATE).where(_STATE.c.subject_id == bindparam("subject_id")).with_for_update()
+_MAKE_STATE = {
+    name: dialect.insert(_STATE)
+    .values(subject_id=bindparam("subject_id"), outside_count=0, inside_count=0, repeat_count=0)
+    .on_conflict_do_nothing(index_elements=["subject_id"])
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+#: Writes every column of the state back (the columns are the parameters' names).
+_SAVE_STATE = update(_STATE).where(_STATE.c.subject_id == bindparam("state_of"))
 
 
-def track_of(state: TrackingState) -> rules.Track:
-    """The stored state as the rules see it."""
+def _locked_state(subject_id: int) -> SimpleNamespace:
+    """The subject's tracking state (its row, to change and `_save`), locked until the
+    transaction ends (made on first use). Core, not the ORM: one batch reads and writes it once."""
+    row = db.session.execute(_LOCK_STATE, {"subject_id": subject_id}).first()
+    if row is None:
+        db.session.execute(_MAKE_STATE[db.engine.dialect.name], {"subject_id": subject_id})
+        row = db.session.execute(_LOCK_STATE, {"subject_id": subject_id}).one()
+    return SimpleNamespace(**row._mapping)
+
+
+def _save(state: SimpleNamespace) -> None:
+    columns = dict(vars(state))
+    db.session.execute(_SAVE_STATE, {**columns, "state_of": columns.pop("subject_id")})
+
+
+def track_of(state: SimpleNamespace) -> rules.Track:
+    """The stored state (a tracking_states row, as _locked_state reads it) as the rules see it."""
     last = None
     if state.last_at is not None:
         last = Fix(state.last_lat, state.last_lon, state.last_accuracy_m or 0.0, state.last_at)
@@ -205,7 +215,7 @@ def track_of(state: TrackingState) -> rules.Track:
     )
 
 
-def _keep(state: TrackingState, track: rules.Track, now: dt.datetime) -> None:
+def _keep(state: SimpleNamespace, track: rules.Track, now: dt.datetime) -> None:
     if track.last is not None:
         state.last_lat, state.last_lon = track.last.lat, track.last.lon
         state.last_accuracy_m, state.last_at = track.last.accuracy_m, track.last.at
@@ -274,6 +284,7 @@ def ingest(
             {"recorded_at": clock.isoformat(newest), "received_at": clock.isoformat(now)},
         )
         state.lost_alert_id = None
+    _save(state)
     audit_now(
         "signals.create",
         actor,
@@ -291,41 +302,31 @@ def ingest(
     return Ingested(len(stored), duplicates + len(fresh) - len(stored), alerts)
 
 
-#: What each point of a batch brings to its row (the rest is the batch's: subject, source,
-#: device, arrival time).
-POINT_COLUMNS = (
-    "client_id",
-    "lat",
-    "lon",
-    "accuracy_m",
-    "speed_kmh",
-    "battery_pct",
-    "mock_location",
-    "recorded_at",
-)
-_BATCH_COLUMNS = ("subject_id", "source", "device_id", "received_at")
-#: On PostgreSQL a batch is one fixed statement whatever its size: one array per column,
-#: unnested into rows. A multi-row VALUES costs 13 bind parameters a point to build, compile and
-#: send (30 ms of a batch of 100 in SQLAlchemy); this one is compiled once, and psycopg prepares
-#: it on the server after a few uses. Each array is bound under its column's name; flags
-#: arrive as JSON text.
-_ARRAY_TYPES = {
-    "client_id": "varchar[]",
-    "lat": "float8[]",
-    "lon": "float8[]",
-    "accuracy_m": "float8[]",
-    "speed_kmh": "float8[]",
-    "battery_pct": "float8[]",
-    "mock_location": "boolean[]",
-    "recorded_at": "timestamptz[]",
-    "flags": "text[]",
+#: What each point of a batch brings to its row, with its PostgreSQL type (the rest is the
+#: batch's: subject, source, device, arrival time).
+POINT_COLUMNS = {
+    "client_id": "varchar",
+    "lat": "float8",
+    "lon": "float8",
+    "accuracy_m": "float8",
+    "speed_kmh": "float8",
+    "battery_pct": "float8",
+    "mock_location": "boolean",
+    "recorded_at": "timestamptz",
+    "flags": "json",
 }
-_INSERT_ARRAYS = text(
-    f"INSERT INTO signals ({', '.join((*_BATCH_COLUMNS, *POINT_COLUMNS, 'flags'))})"
-    f" SELECT {', '.join(f':{c}' for c in _BATCH_COLUMNS)},"
-    f" {', '.join(f'p.{c}' for c in POINT_COLUMNS)}, CAST(p.flags AS json)"
-    f" FROM unnest({', '.join(f'CAST(:{c} AS {t})' for c, t in _ARRAY_TYPES.items())})"
-    f" AS p({', '.join(_ARRAY_TYPES)})"
+_BATCH_COLUMNS = ("subject_id", "source", "device_id", "received_at")
+#: On PostgreSQL a batch is one fixed statement whatever its size: the points travel as one
+#: JSON array (encoded in C; floats as their exact repr) and json_to_recordset makes them rows.
+#: A multi-row VALUES costs 13 bind parameters a point to build, compile and send (30 ms of a
+#: batch of 100 in SQLAlchemy), and one array parameter a column costs psycopg ~1 ms to quote
+#: element by element; this statement is compiled once, and psycopg prepares it on the server
+#: after a few uses.
+_INSERT_JSON = text(
+    f"INSERT INTO signals ({', '.join((*_BATCH_COLUMNS, *POINT_COLUMNS))})"
+    f" SELECT {', '.join(f':{c}' for c in _BATCH_COLUMNS)}, p.*"
+    " FROM json_to_recordset(CAST(:points AS json))"
+    f" AS p({', '.join(f'{c} {t}' for c, t in POINT_COLUMNS.items())})"
     " ON CONFLICT DO NOTHING RETURNING id, recorded_at, lat, lon"
 ).columns(id=BigInteger, recorded_at=UtcDateTime, lat=Float, lon=Float)
 #: Elsewhere (SQLite) the same rows go to one Core INSERT executed for many rows (SQLAlchemy
@@ -348,18 +349,28 @@ def _store(
     """Insert the batch's new points with their flags in one statement; the rows stored (id,
     recorded_at, lat, lon), without any a concurrent batch stored first."""
     batch = {"subject_id": subject_id, "source": source, "device_id": device_id, "received_at": now}
-    if db.engine.dialect.name == "postgresql":
-        arrays = {c: [getattr(r, c) for r in fresh] for c in POINT_COLUMNS}
-        arrays["flags"] = [json.dumps(f) for f in flags]
-        return db.session.execute(_INSERT_ARRAYS, {**batch, **arrays}).all()
-    rows = [
-        {**batch, **{c: getattr(r, c) for c in POINT_COLUMNS}, "flags": f}
+    points = [
+        {
+            "client_id": r.client_id,
+            "lat": r.lat,
+            "lon": r.lon,
+            "accuracy_m": r.accuracy_m,
+            "speed_kmh": r.speed_kmh,
+            "battery_pct": r.battery_pct,
+            "mock_location": r.mock_location,
+            "recorded_at": r.recorded_at,
+            "flags": f,
+        }
         for r, f in zip(fresh, flags, strict=True)
     ]
-    return db.session.execute(_INSERT_ROWS, rows).all()
+    if db.engine.dialect.name == "postgresql":
+        for point in points:
+            point["recorded_at"] = point["recorded_at"].isoformat()
+        return db.session.execute(_INSERT_JSON, {**batch, "points": json.dumps(points)}).all()
+    return db.session.execute(_INSERT_ROWS, [{**batch, **point} for point in points]).all()
 
 
-def _raise(subject, judged: rules.Judged, ids: dict, state: TrackingState, now) -> dict:
+def _raise(subject, judged: rules.Judged, ids: dict, state: SimpleNamespace, now) -> dict:
     """One raise per kind: the last finding's evidence, every finding counted. A confirmed exit
     that cleared is noted on its alert: the one confirmed before this batch, else the one this
     batch confirmed (a batch clears an exit before it can confirm the next)."""
