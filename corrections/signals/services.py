@@ -113,6 +113,9 @@ def _key(lat: float, lon: float, at: dt.datetime) -> tuple:
     return (at.astimezone(dt.UTC), float(lat), float(lon))
 
 
+_TABLE = Signal.__table__
+
+
 def _stored_before(dialect: str):
     """The points of one subject recorded since `since` at one of `times` or under one of
     `client_ids`: one array each on PostgreSQL (a fixed statement), an expanding IN elsewhere."""
@@ -132,7 +135,6 @@ def _stored_before(dialect: str):
     )
 
 
-_TABLE = Signal.__table__
 _STORED_BEFORE = {dialect: _stored_before(dialect) for dialect in ("postgresql", "sqlite")}
 
 
@@ -189,7 +191,8 @@ def _locked_state(subject_id: int) -> SimpleNamespace:
 
 def _save(state: SimpleNamespace) -> None:
     columns = dict(vars(state))
-    db.session.execute(_SAVE_STATE, {**columns, "state_of": columns.pop("subject_id")})
+    subject_id = columns.pop("subject_id")
+    db.session.execute(_SAVE_STATE, {**columns, "state_of": subject_id})
 
 
 def track_of(state: SimpleNamespace) -> rules.Track:
@@ -304,7 +307,7 @@ def ingest(
 
 #: What each point of a batch brings to its row, with its PostgreSQL type (the rest is the
 #: batch's: subject, source, device, arrival time).
-POINT_COLUMNS = {
+_POINT_COLUMNS = {
     "client_id": "varchar",
     "lat": "float8",
     "lon": "float8",
@@ -323,10 +326,10 @@ _BATCH_COLUMNS = ("subject_id", "source", "device_id", "received_at")
 #: element by element; this statement is compiled once, and psycopg prepares it on the server
 #: after a few uses.
 _INSERT_JSON = text(
-    f"INSERT INTO signals ({', '.join((*_BATCH_COLUMNS, *POINT_COLUMNS))})"
+    f"INSERT INTO signals ({', '.join((*_BATCH_COLUMNS, *_POINT_COLUMNS))})"
     f" SELECT {', '.join(f':{c}' for c in _BATCH_COLUMNS)}, p.*"
     " FROM json_to_recordset(CAST(:points AS json))"
-    f" AS p({', '.join(f'{c} {t}' for c, t in POINT_COLUMNS.items())})"
+    f" AS p({', '.join(f'{c} {t}' for c, t in _POINT_COLUMNS.items())})"
     " ON CONFLICT DO NOTHING RETURNING id, recorded_at, lat, lon"
 ).columns(id=BigInteger, recorded_at=UtcDateTime, lat=Float, lon=Float)
 #: Elsewhere (SQLite) the same rows go to one Core INSERT executed for many rows (SQLAlchemy
