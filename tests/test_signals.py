@@ -14,6 +14,7 @@ from corrections.audit.models import AuditEntry
 from corrections.extensions import db
 from corrections.signals.models import Signal, TrackingState
 from corrections.sweep import run_sweep
+from corrections.zones.models import Zone
 from tests.api_support import assert_error, row_counts
 from tests.factories import SEAT, bearer, phone_login
 from tests.test_pages import login, map_data
@@ -149,6 +150,35 @@ def test_every_field_is_stored_as_sent_and_found_again_by_time_and_place(app, cl
         assert (second.client_id, second.lat, second.accuracy_m) == (None, bare["lat"], 0.1)
         assert (second.mock_location, second.battery_pct, second.speed_kmh) == (None, None, None)
         assert second.flags == []
+
+
+def test_a_zone_dated_for_one_day_holds_the_points_of_that_day_only(app, client, tracked):
+    # A trip's destination is an allowed zone for its dates: a batch spanning two local days
+    # judges each point against the zones of its own day.
+    with app.app_context():
+        db.session.add(
+            Zone(
+                subject_id=tracked["id"],
+                kind="allowed",
+                name="探亲",
+                lat=AWAY[0],
+                lon=AWAY[1],
+                radius_m=2000,
+                valid_from=dt.date(2026, 11, 28),
+                valid_to=dt.date(2026, 11, 28),
+            )
+        )
+        db.session.commit()
+    day_before = point(*AWAY, minutes=-24 * 60)  # 09:00 on the 27th in the county
+    that_day = point(*AWAY, minutes=0)  # 09:00 on the 28th
+    assert send(client, tracked, [that_day, day_before]).get_json()["stored"] == 2
+    with app.app_context():
+        flags = db.session.scalars(
+            select(Signal.flags)
+            .where(Signal.subject_id == tracked["id"])
+            .order_by(Signal.recorded_at)
+        ).all()
+    assert flags == [["outside"], []]
 
 
 def test_one_fix_outside_is_not_an_exit_three_are_and_the_evidence_says_so(app, client, tracked):

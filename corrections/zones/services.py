@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 
 from corrections.extensions import db
 from corrections.zones import rules
@@ -80,23 +80,41 @@ def shape_of(zone) -> rules.ZoneShape:
     )
 
 
+#: zones_on_days' question, built once (every batch of background positions asks it): plain
+#: columns, no ORM loading.
+_ON_DAYS = (
+    select(
+        Zone.id,
+        Zone.kind,
+        Zone.name,
+        Zone.lat,
+        Zone.lon,
+        Zone.radius_m,
+        Zone.polygon,
+        Zone.valid_from,
+        Zone.valid_to,
+    )
+    .where(
+        Zone.subject_id == bindparam("subject_id"),
+        or_(Zone.valid_from.is_(None), Zone.valid_from <= bindparam("last")),
+        or_(Zone.valid_to.is_(None), Zone.valid_to >= bindparam("first")),
+    )
+    .order_by(Zone.id)
+)
+
+
 def zones_on_days(subject_id: int, days: set[dt.date]) -> dict[dt.date, list[rules.ZoneShape]]:
     """The subject's zones in force on each of the local `days`, read with one statement (a
     batch of background positions spans a day or two)."""
-    first, last = min(days), max(days)
-    rows = db.session.scalars(
-        select(Zone).where(
-            Zone.subject_id == subject_id,
-            or_(Zone.valid_from.is_(None), Zone.valid_from <= last),
-            or_(Zone.valid_to.is_(None), Zone.valid_to >= first),
-        )
+    rows = db.session.execute(
+        _ON_DAYS, {"subject_id": subject_id, "first": min(days), "last": max(days)}
     ).all()
+    shapes = [(shape_of(z), z.valid_from, z.valid_to) for z in rows]
     return {
         day: [
-            shape_of(z)
-            for z in rows
-            if (z.valid_from is None or z.valid_from <= day)
-            and (z.valid_to is None or z.valid_to >= day)
+            shape
+            for shape, start, end in shapes
+            if (start is None or start <= day) and (end is None or end >= day)
         ]
         for day in days
     }
