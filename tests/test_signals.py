@@ -97,6 +97,14 @@ def stored(app, subject_id):
         )
 
 
+def flags_of(app, subject_id):
+    """The flags of the subject's signals, in the order they were recorded."""
+    with app.app_context():
+        return db.session.scalars(
+            select(Signal.flags).where(Signal.subject_id == subject_id).order_by(Signal.recorded_at)
+        ).all()
+
+
 def test_a_batch_is_stored_and_a_retry_counts_duplicates(app, client, tracked):
     batch = [point(minutes=m, client_id=f"p{m}") for m in (5, 1, 3)]  # out of order
     first = send(client, tracked, batch)
@@ -172,12 +180,7 @@ def test_a_zone_dated_for_one_day_holds_the_points_of_that_day_only(app, client,
     day_before = point(*AWAY, minutes=-24 * 60)  # 09:00 on the 27th in the county
     that_day = point(*AWAY, minutes=0)  # 09:00 on the 28th
     assert send(client, tracked, [that_day, day_before]).get_json()["stored"] == 2
-    with app.app_context():
-        flags = db.session.scalars(
-            select(Signal.flags)
-            .where(Signal.subject_id == tracked["id"])
-            .order_by(Signal.recorded_at)
-        ).all()
+    flags = flags_of(app, tracked["id"])
     assert flags == [["outside"], []]
 
 
@@ -196,12 +199,7 @@ def test_one_fix_outside_is_not_an_exit_three_are_and_the_evidence_says_so(app, 
     assert evidence["distance_outside_m"] == pytest.approx(6_120, abs=60)
     assert evidence["first_outside_at"] == point(minutes=3)["recorded_at"]
     assert evidence["signal_id"] > 0
-    with app.app_context():
-        flags = db.session.scalars(
-            select(Signal.flags)
-            .where(Signal.subject_id == tracked["id"])
-            .order_by(Signal.recorded_at)
-        ).all()
+    flags = flags_of(app, tracked["id"])
     assert [("outside" in f) for f in flags] == [True, False, True, True, True]
 
 
