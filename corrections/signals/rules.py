@@ -20,14 +20,7 @@ from zoneinfo import ZoneInfo
 from corrections.checkin.curfew import Curfew, CurfewTrack, follow_signal
 from corrections.checkin.rules import judge_travel
 from corrections.signals.settings import Thresholds
-from corrections.zones.rules import (
-    Finding,
-    Fix,
-    ZoneShape,
-    fix_evidence,
-    geodesic_m,
-    judge_zones,
-)
+from corrections.zones.rules import Finding, Fix, ZoneShape, fix_evidence, judge_zones
 
 #: Flags a signal may carry.
 OUTSIDE = "outside"  # wholly outside every allowed zone (counts towards a confirmed exit)
@@ -160,7 +153,9 @@ def _follow(track, fix, point, exits, thresholds, ceiling_m, marks):
     changes in the track (a dict of its fields), the findings, the exit cleared."""
     found: list[Finding] = []
     cleared = None
-    travel = _travel(track.last, fix, thresholds.impossible_travel_kmh, ceiling_m)
+    travel = judge_travel(
+        track.last, fix, max_kmh=thresholds.impossible_travel_kmh, accuracy_ceiling_m=ceiling_m
+    )
     if travel is not None:
         marks.append(TRAVEL)
         found.append(travel)
@@ -202,28 +197,6 @@ def _follow(track, fix, point, exits, thresholds, ceiling_m, marks):
         changes.update(outside_count=0, outside_run=())
     changes["last"] = fix
     return changes, found, cleared
-
-
-#: Metres added to pyproj's distance before it may clear a step of travel: it and geopy's (which
-#: judge_travel measures with) are the same ellipsoidal geodesic (Karney's), apart by nanometres.
-TRAVEL_SLACK_M = 0.001
-
-
-def _travel(last: Fix | None, fix: Fix, max_kmh: float, ceiling_m: float) -> Finding | None:
-    """checkin.rules.judge_travel, asked only of a step that might be too fast: most steps are
-    cleared by an upper bound of their speed from pyproj's geodesic (1 µs; geopy's takes 90)."""
-    if last is None:
-        return None
-    seconds = abs((fix.at - last.at).total_seconds())
-    at_most = (
-        geodesic_m((last.lat, last.lon), (fix.lat, fix.lon))
-        + TRAVEL_SLACK_M
-        - last.counted_accuracy(ceiling_m)
-        - fix.counted_accuracy(ceiling_m)
-    )
-    if at_most <= 0 or (seconds > 0 and at_most / seconds * 3.6 <= max_kmh):
-        return None
-    return judge_travel(last, fix, max_kmh=max_kmh, accuracy_ceiling_m=ceiling_m)
 
 
 def _curfew(track: Track, fix: Fix, household: Household, thresholds, ceiling_m, marks):
