@@ -35,7 +35,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--workers", type=int, default=None, help="default: deploy/gunicorn.conf.py's"
+    )
     parser.add_argument("--skip-bare", action="store_true", help="measure the check-ins only")
     args = parser.parse_args()
 

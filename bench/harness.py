@@ -157,15 +157,18 @@ def vacuum_analyze(url: str) -> None:
 class Gunicorn:
     """gunicorn -c deploy/gunicorn.conf.py serving `target` on `port` until stopped."""
 
-    def __init__(self, target: str, port: int, url: str, workers: int, extra: list[str]):
+    def __init__(self, target: str, port: int, url: str, workers: int | None, extra: list[str]):
         env = {
             **os.environ,
             "APP_ENV": "production",
             "DATABASE_URL": url,
             "SECRET_KEY": SECRET_KEY,
             "GUNICORN_BIND": f"127.0.0.1:{port}",
-            "WEB_CONCURRENCY": str(workers),
         }
+        if workers is not None:  # else the deployment's own default
+            env["WEB_CONCURRENCY"] = str(workers)
+        else:
+            env.pop("WEB_CONCURRENCY", None)
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115  (open while gunicorn runs)
             "w+", prefix="bench-gunicorn-", suffix=".log", delete=False
         )

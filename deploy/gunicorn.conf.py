@@ -8,7 +8,9 @@ version, and nginx does not pass that header on.
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
+# gunicorn's own advice for sync workers, (2 x cores) + 1: a worker waiting for the database
+# leaves its core to another (docs/performance.md measured 4, 5 and 8 on two cores).
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1))
 timeout = 60
 accesslog = "-"
 
