@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
 
 from corrections.actors import Actor
 from corrections.audit.models import AuditEntry, AuditSubject
@@ -49,12 +49,21 @@ def record(
 def write(
     action: str, actor: Actor, at: dt.datetime, *, subject_id: int, detail: dict | None = None
 ) -> int:
-    """Write one entry about one subject at once, with two Core INSERTs and no unit of work
-    (the ingest hot paths); in the current transaction, like record(). Its id."""
-    entry_id = db.session.execute(
-        insert(AuditEntry)
-        .values(_columns(action, actor, at, subject_id, detail))
-        .returning(AuditEntry.id)
-    ).scalar_one()
-    db.session.execute(insert(AuditSubject).values(entry_id=entry_id, subject_id=subject_id))
+    """Write one entry about one subject at once, with two Core INSERTs built once and no unit
+    of work (the ingest hot paths); in the current transaction, like record(). Its id."""
+    conn = db.session.connection()
+    columns = _columns(action, actor, at, subject_id, detail)
+    entry_id = conn.execute(_INSERT_ENTRY, columns).scalar_one()
+    conn.execute(_INSERT_LINK, {"entry_id": entry_id, "subject_id": subject_id})
     return entry_id
+
+
+_ENTRY_COLUMNS = ("at", "actor_kind", "actor_id", "action", "subject_id", "detail", "ip")
+_INSERT_ENTRY = (
+    insert(AuditEntry)
+    .values({name: bindparam(name) for name in _ENTRY_COLUMNS})
+    .returning(AuditEntry.id)
+)
+_INSERT_LINK = insert(AuditSubject).values(
+    entry_id=bindparam("entry_id"), subject_id=bindparam("subject_id")
+)
