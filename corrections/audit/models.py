@@ -16,8 +16,8 @@ class AuditEntry(db.Model):
 
     __tablename__ = "audit_log"
     __table_args__ = (
-        Index("ix_audit_log_subject_at", "subject_id", "at"),
-        # The audit page searches by day, by officer and by action, newest first.
+        # The audit page searches by day, by officer and by action, newest first; by person
+        # through audit_subjects (every entry's subject is linked there too).
         Index("ix_audit_log_at", "at"),
         Index("ix_audit_log_actor_at", "actor_kind", "actor_id", "at"),
         Index("ix_audit_log_action_at", "action", "at"),
