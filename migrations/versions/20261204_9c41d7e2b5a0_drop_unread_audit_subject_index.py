@@ -3,7 +3,7 @@ audit_subjects), written by every audited change and read
 
 Revision ID: 9c41d7e2b5a0
 Revises: ee58d8ddc854
-Create Date: 2026-12-04 20:30:00
+Create Date: 2026-12-04 20:24:00
 
 """
 from alembic import op
