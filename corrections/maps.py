@@ -21,6 +21,8 @@ from babel.dates import format_date, format_skeleton
 from flask import current_app
 from flask_babel import get_locale, gettext, ngettext
 
+from corrections import clock
+
 #: Point statuses as check-ins carry them; anything else is drawn as accepted.
 FLAGGED = "flagged"
 
@@ -88,6 +90,9 @@ class MapData:
     day: str | None = None
     #: A sentence under the day picker about what the map leaves out (a week cut short).
     note: str | None = None
+    #: When a cap cut the week short: the moment from which every position is drawn (the day
+    #: picker says which days are incomplete).
+    whole_from: dt.datetime | None = None
     _lon0: float | None = None
 
     def _lon(self, lon: float) -> float:
@@ -182,22 +187,29 @@ class MapData:
         if not self.track or not any(p.get("day") for p in self.points):
             return []
         days = sorted(set(self.days) | {p["day"] for p in self.points if p.get("day")})
-        choices = [
-            {
-                "value": "",
-                "label": gettext("All days"),
-                "summary": self._summary(
-                    gettext("%(num)s days", num=len(days)),
-                    [p for p in self.points if p.get("day")],
-                ),
-            }
-        ]
+        cut = self.whole_from.astimezone(clock.local_zone()) if self.whole_from else None
+        every = self._summary(
+            gettext("%(num)s days", num=len(days)), [p for p in self.points if p.get("day")]
+        )
+        if cut is not None:
+            every = gettext(
+                "%(summary)s; all drawn from %(time)s on",
+                summary=every,
+                time=cut.strftime("%Y-%m-%d %H:%M"),
+            )
+        choices = [{"value": "", "label": gettext("All days"), "summary": every}]
         for value in days:
             shown = day_label(dt.date.fromisoformat(value))
-            points = [p for p in self.points if p.get("day") == value]
-            choices.append(
-                {"value": value, "label": shown, "summary": self._summary(shown, points)}
-            )
+            summary = self._summary(shown, [p for p in self.points if p.get("day") == value])
+            if cut is not None and value < cut.date().isoformat():
+                summary = gettext("%(summary)s; not all drawn", summary=summary)
+            elif cut is not None and value == cut.date().isoformat():
+                summary = gettext(
+                    "%(summary)s; all drawn from %(time)s on",
+                    summary=summary,
+                    time=cut.strftime("%H:%M"),
+                )
+            choices.append({"value": value, "label": shown, "summary": summary})
         return choices
 
     @staticmethod

@@ -16,6 +16,7 @@ from corrections.checkin.services import LocationReport
 from corrections.extensions import db
 from corrections.signals.models import Signal
 from tests.factories import SEAT, raise_for, record_checkin
+from tests.test_maps import day_buttons
 from tests.test_pages import login, map_data
 
 #: The alert's fix: 2026-09-28 10:00 in the county (a Monday), two months before "now".
@@ -185,6 +186,14 @@ def test_when_the_cap_cuts_the_week_short_the_page_says_from_when_it_is_whole(
     )
     [signals] = audited(app, "subject.signals.read")
     assert signals["count"] == 4 and signals["complete_from"] == "2026-11-26T23:00:00Z"
+    # The day picker says which days the map draws only in part.
+    summaries = {day: summary for day, _, summary, _ in day_buttons(page, "subject-map")}
+    assert summaries[""].endswith("; all drawn from 2026-11-27 07:00 on")
+    assert summaries["2026-11-26"] == "Nov 26 (Thu): 1 position, 0 flagged; not all drawn"
+    assert summaries["2026-11-27"].endswith("; all drawn from 07:00 on")
+    assert "not all drawn" not in summaries["2026-11-28"] + "".join(
+        summaries[d] for d in summaries if d and d > "2026-11-27"
+    )
 
 
 def test_an_old_alert_without_a_fix_marks_the_last_checkin_of_its_own_week(

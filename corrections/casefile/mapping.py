@@ -220,7 +220,9 @@ def subject_map(
     """One subject's map: zones, home, office and their movements over the span (check-ins
     and background positions in time order, joined as a track, newest drawn on top), each
     with its local day for the day picker; the last check-in ever when the span has none."""
-    data = MapData(track=True, days=list(span.days), note=_track_note(track))
+    data = MapData(
+        track=True, days=list(span.days), note=_track_note(track), whole_from=track.complete_from
+    )
     data.add_home(subject.home_lat, subject.home_lon, gettext("Home"))
     _add_zones(data, zones)
     for _, _, point in _moves(track.checkins, track.signals, span):
@@ -273,6 +275,7 @@ def alert_map(
         track=span is not None,
         days=list(span.days) if span else [],
         note=_track_note(track) if track else None,
+        whole_from=track.complete_from if track else None,
     )
     data.add_home(subject.home_lat, subject.home_lon, gettext("Home"))
     broken = {evidence.get(k) for k in ("nearest_zone", "zone", "zone_id")} - {None}
