@@ -314,3 +314,46 @@ def test_the_checkins_folded_lock_is_the_one_the_limiter_takes(app, world):
         db.session.rollback()
     reader.join(10)
     assert read.is_set()
+
+
+def test_the_service_counts_a_subjects_checkins_against_the_limit_it_is_given(app, world):
+    # record_location_checkin(limit=...) for callers other than the phone's route (SMS and
+    # voice check-ins will count the same way): two a minute pass, the third is TooMany and
+    # stores nothing, on either engine (counted inside the write on PostgreSQL).
+    import datetime as dt
+
+    from corrections import clock
+    from corrections.actors import Actor
+    from corrections.checkin.services import LocationReport, TooMany, record_location_checkin
+    from corrections.checkin.settings import CheckinSettings
+    from corrections.subjects.models import Subject
+
+    subject_id = world.subject()["id"]
+    two = limiter.Limit("checkins", 2, dt.timedelta(minutes=1))
+    with app.test_request_context():
+        subject = db.session.get(Subject, subject_id)
+
+        def send(n):
+            report = LocationReport(f"s-{n}", SEAT[0], SEAT[1], 20.0, clock.now())
+            return record_location_checkin(
+                subject,
+                report,
+                kind="location",
+                device_id=None,
+                actor=Actor.subject(subject_id, None),
+                now=clock.now(),
+                settings=CheckinSettings.from_config(app.config),
+                limit=two,
+            )
+
+        for n in range(2):
+            assert send(n).created
+            db.session.commit()
+        with pytest.raises(TooMany) as refused:
+            send(2)
+        assert refused.value.wait >= 1
+        db.session.rollback()
+        stored = db.session.scalar(
+            select(func.count()).select_from(Checkin).where(Checkin.subject_id == subject_id)
+        )
+    assert stored == 2
