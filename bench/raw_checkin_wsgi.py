@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
 import sys
 from pathlib import Path
@@ -25,6 +24,7 @@ from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect  # noqa: E
 
 from config import ProductionConfig  # noqa: E402
 from corrections import clock, create_app  # noqa: E402
+from corrections.actors import Actor  # noqa: E402
 
 _real = create_app(ProductionConfig)
 with _real.app_context():
@@ -41,7 +41,6 @@ with _real.app_context():
     FOLDED = limiter.Folded(checkin_limit(), services.SUBJECT_KEY)
     LOCK = FOLDED.lock_params()
     ZONE = clock.local_zone()
-    LIMIT = checkin_limit().item
 READ_SQL, WRITE_SQL = str(_read), str(_write)
 READ_FIXED = {k: v for k, v in _read.params.items() if v is not None}
 WRITE_FIXED = {k: v for k, v in _write.params.items() if v is not None}
@@ -74,36 +73,12 @@ def checkin():
         row = conn.execute(READ_SQL, read, prepare=True).fetchone()
     subject = SimpleNamespace(id=row[2], office_id=row[3], home_lat=row[7], home_lon=row[8])
     findings = services.judge(subject, report, SETTINGS, store._context_of(row))
-    flags = [f.kind for f in findings]
-    status = "flagged" if findings else "accepted"
-    key = FOLDED.stored_key(subject.id)
-    write = {
-        **WRITE_FIXED,
-        **{
-            f"attempt_{k}": v
-            for k, v in limiter._row(key, LIMIT.amount, LIMIT.get_expiry()).items()
-        },
-        "subject_id": subject.id,
-        "client_id": report.client_id,
-        "kind": "location",
-        "lat": report.lat,
-        "lon": report.lon,
-        "accuracy_m": report.accuracy_m,
-        "recorded_at": report.recorded_at,
-        "received_at": now,
-        "status": status,
-        "flags": json.dumps(flags),
-        "mock_location": report.mock_location,
-        "battery_pct": report.battery_pct,
-        "device_id": row[1],
-        "meets": True,
-        "action": "checkin.create",
-        "at": now,
-        "actor_kind": "subject",
-        "actor_id": subject.id,
-        "ip": request.remote_addr,
-    }
+    values = services.stored_values(subject.id, report, findings, "location", row[1], now)
+    actor = Actor.subject(subject.id, request.remote_addr)
+    audit = {"action": "checkin.create", "actor": actor, "at": now}
+    params = store.pg_write_params(values, audit, FOLDED.params(subject.id))
+    write = {**WRITE_FIXED, **params}
     with conn.pipeline():  # the write and COMMIT in one round trip
         written = conn.execute(WRITE_SQL, write, prepare=True).fetchone()
         conn.commit()
-    return jsonify(id=written[1], status=status, flags=flags, window=None), 201
+    return jsonify(id=written[1], status=values["status"], flags=values["flags"], window=None), 201

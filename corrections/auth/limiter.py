@@ -17,7 +17,7 @@ from flask import Flask, current_app
 from limits import RateLimitItemPerSecond
 from limits.storage import MovingWindowSupport, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
-from sqlalchemy import Text, bindparam, cast, delete, func, insert, select, text
+from sqlalchemy import Text, bindparam, cast, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from corrections import clock
@@ -120,13 +120,18 @@ class DatabaseStorage(Storage, MovingWindowSupport):
 
 
 def _lock(key: str) -> None:
-    # The lock's number is the key's hash computed by PostgreSQL (11 and later), so that a
-    # statement that learns the key from a row it reads can take the same lock (Folded.lock).
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(CAST(:key AS text), 0))"),
-            {"key": key},
-        )
+        db.session.connection().execute(_LOCK, {"key": key})
+
+
+def _lock_of(key):
+    """The expression that takes the advisory lock of a stored key (an SQL text expression):
+    the key's hash computed by PostgreSQL (11 and later), so that a statement that learns the
+    key from a row it reads can take the same lock (Folded.lock)."""
+    return func.pg_advisory_xact_lock(func.hashtextextended(key, 0))
+
+
+_LOCK = select(_lock_of(bindparam("key", type_=Text)))
 
 
 def _row(key: str, limit: int, expiry: int) -> dict:
@@ -237,8 +242,9 @@ class Folded:
         """The SQL expression that takes the lock of the key of `who` (a column), the one
         _lock() takes for it; its bound parameters are lock_params()."""
         prefix = bindparam("folded_prefix", type_=Text)
-        key = prefix.concat(cast(who, Text)).concat(bindparam("folded_suffix", type_=Text))
-        return func.pg_advisory_xact_lock(func.hashtextextended(key, 0))
+        return _lock_of(
+            prefix.concat(cast(who, Text)).concat(bindparam("folded_suffix", type_=Text))
+        )
 
     def lock_params(self) -> dict:
         prefix, suffix = self.stored_key("\x1f").split("\x1f")

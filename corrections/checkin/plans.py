@@ -213,30 +213,35 @@ def schedule_for(
     """The subject's plan versions as the window arithmetic and the curfew rules see them,
     oldest first: one statement, no ORM loading."""
     rows = db.session.execute(
-        select(
-            WindowShape.every_days,
-            WindowShape.window_start_min,
-            WindowShape.window_end_min,
-            CheckinPlan.anchor_day,
-            CheckinPlan.first_day,
-            CheckinPlan.last_day,
-            CheckinPlan.curfew_start_min,
-            CheckinPlan.curfew_end_min,
-            CheckinPlan.effective_from,
-            CheckinPlan.effective_to,
-        )
+        select(*SCHEDULE_COLUMNS)
         .join(WindowShape, WindowShape.id == CheckinPlan.shape_id)
         .where(CheckinPlan.subject_id == subject_id)
-        .order_by(CheckinPlan.effective_from, CheckinPlan.id)
+        .order_by(*SCHEDULE_ORDER)
     ).all()
     return schedule_of(rows)
+
+
+#: What schedule_of() reads of each plan version (checkin_plans joined to window_shapes), and
+#: the order of the versions.
+SCHEDULE_COLUMNS = (
+    WindowShape.every_days,
+    WindowShape.window_start_min,
+    WindowShape.window_end_min,
+    CheckinPlan.anchor_day,
+    CheckinPlan.first_day,
+    CheckinPlan.last_day,
+    CheckinPlan.curfew_start_min,
+    CheckinPlan.curfew_end_min,
+    CheckinPlan.effective_from,
+    CheckinPlan.effective_to,
+)
+SCHEDULE_ORDER = (CheckinPlan.effective_from, CheckinPlan.id)
 
 
 def schedule_of(
     rows: Sequence[Sequence],
 ) -> tuple[list[windows.PlanTerms], list[curfew_rules.CurfewVersion]]:
-    """schedule_for()'s answer from its rows: every_days, window start and end minutes,
-    anchor_day, first_day, last_day, curfew start and end minutes, effective_from and _to."""
+    """schedule_for()'s answer from its rows of SCHEDULE_COLUMNS, oldest version first."""
     terms = [
         windows.PlanTerms(windows.WindowShape(r[0], r[1], r[2]), r[3], r[4], r[5]) for r in rows
     ]

@@ -207,21 +207,7 @@ def _record(subject, report, context, folded, limit, kind, device_id, actor, now
     if limit is not None and folded is None:
         count((limit, SUBJECT_KEY.format(subject.id)))
     findings = judge(subject, report, settings, context)
-    values = {
-        "subject_id": subject.id,
-        "client_id": report.client_id,
-        "kind": kind,
-        "lat": report.lat,
-        "lon": report.lon,
-        "accuracy_m": report.accuracy_m,
-        "recorded_at": report.recorded_at,
-        "received_at": now,
-        "status": "flagged" if findings else "accepted",
-        "flags": [f.kind for f in findings],
-        "mock_location": report.mock_location,
-        "battery_pct": report.battery_pct,
-        "device_id": device_id,
-    }
+    values = stored_values(subject.id, report, findings, kind, device_id, now)
     written = store.write(
         values,
         {"action": "checkin.create", "actor": actor, "at": now},
@@ -246,6 +232,25 @@ def _record(subject, report, context, folded, limit, kind, device_id, actor, now
         )
     note_met_late(checkin, written.met, now)
     return Recorded(checkin, True, window_met_by(subject, checkin, context.terms))
+
+
+def stored_values(subject_id, report, findings, kind, device_id, now) -> dict:
+    """The columns a judged location check-in is stored with (store.STORED)."""
+    return {
+        "subject_id": subject_id,
+        "client_id": report.client_id,
+        "kind": kind,
+        "lat": report.lat,
+        "lon": report.lon,
+        "accuracy_m": report.accuracy_m,
+        "recorded_at": report.recorded_at,
+        "received_at": now,
+        "status": "flagged" if findings else "accepted",
+        "flags": [f.kind for f in findings],
+        "mock_location": report.mock_location,
+        "battery_pct": report.battery_pct,
+        "device_id": device_id,
+    }
 
 
 class TooMany(Exception):

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import Integer, bindparam, func, or_, select, text, update
+from sqlalchemy import Integer, bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
@@ -43,7 +43,13 @@ from corrections.subjects.services import (
 from corrections.types import UtcDateTime
 from corrections.zones import rules as zone_rules
 from corrections.zones.models import Zone
-from corrections.zones.services import zones_in_force
+from corrections.zones.services import (
+    SHAPE_COLUMNS,
+    ShapeRow,
+    in_force_between,
+    shape_of,
+    zones_in_force,
+)
 
 #: An arbitrary constant naming the PostgreSQL advisory lock that orders check-ins and the
 #: sweep's judgement: a check-in holds it shared while it is written, a batch of the sweep holds
@@ -131,18 +137,7 @@ def _context_params(day: dt.date, before: dt.datetime, folded: limiter.Folded | 
 
 
 def _context_of(row) -> Context:
-    zones = [
-        zone_rules.ZoneShape(
-            id=z[0],
-            kind=z[1],
-            name=z[2],
-            lat=z[3],
-            lon=z[4],
-            radius_m=z[5],
-            polygon=tuple(tuple(c) for c in z[6]) if z[6] else None,
-        )
-        for z in row.zones or ()
-    ]
+    zones = [shape_of(ShapeRow(*z)) for z in row.zones or ()]
     terms, curfews = plan_versions.schedule_of(
         [(*p[:8], _instant(p[8]), _instant(p[9])) for p in row.plans or ()]
     )
@@ -164,47 +159,16 @@ def _pg_context(by_token: bool, folded: bool):
     # the context as JSON arrays. The scalar subqueries read from the statement's snapshot;
     # the write that follows takes a new one, after the locks were granted.
     zones = (
-        select(
-            func.json_agg(
-                aggregate_order_by(
-                    func.json_build_array(
-                        Zone.id,
-                        Zone.kind,
-                        Zone.name,
-                        Zone.lat,
-                        Zone.lon,
-                        Zone.radius_m,
-                        Zone.polygon,
-                    ),
-                    Zone.id,
-                )
-            )
-        )
-        .where(
-            Zone.subject_id == Subject.id,
-            or_(Zone.valid_from.is_(None), Zone.valid_from <= bindparam("day")),
-            or_(Zone.valid_to.is_(None), Zone.valid_to >= bindparam("day")),
-        )
+        select(func.json_agg(aggregate_order_by(func.json_build_array(*SHAPE_COLUMNS), Zone.id)))
+        .where(Zone.subject_id == Subject.id, in_force_between(bindparam("day"), bindparam("day")))
         .scalar_subquery()
     )
     plans = (
         select(
             func.json_agg(
                 aggregate_order_by(
-                    func.json_build_array(
-                        WindowShape.every_days,
-                        WindowShape.window_start_min,
-                        WindowShape.window_end_min,
-                        CheckinPlan.anchor_day,
-                        CheckinPlan.first_day,
-                        CheckinPlan.last_day,
-                        CheckinPlan.curfew_start_min,
-                        CheckinPlan.curfew_end_min,
-                        CheckinPlan.effective_from,
-                        CheckinPlan.effective_to,
-                    ),
-                    CheckinPlan.effective_from,
-                    CheckinPlan.id,
+                    func.json_build_array(*plan_versions.SCHEDULE_COLUMNS),
+                    *plan_versions.SCHEDULE_ORDER,
                 )
             )
         )
@@ -213,19 +177,7 @@ def _pg_context(by_token: bool, folded: bool):
         .where(CheckinPlan.subject_id == Subject.id)
         .scalar_subquery()
     )
-    previous = (
-        select(
-            func.json_build_array(Checkin.lat, Checkin.lon, Checkin.accuracy_m, Checkin.recorded_at)
-        )
-        .where(
-            Checkin.subject_id == Subject.id,
-            Checkin.lat.is_not(None),
-            Checkin.recorded_at < bindparam("before", type_=UtcDateTime()),
-        )
-        .order_by(Checkin.recorded_at.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    previous = _latest_fix(Subject.id, func.json_build_array(*FIX_COLUMNS)).scalar_subquery()
     columns = [func.pg_advisory_xact_lock_shared(bindparam("judgement")).label("judged")]
     if folded:
         columns.append(limiter.Folded.lock(Subject.id).label("keyed"))
@@ -247,18 +199,27 @@ def previous_fix(subject_id: int, before: dt.datetime) -> zone_rules.Fix | None:
     return zone_rules.Fix(row.lat, row.lon, row.accuracy_m or 0.0, row.recorded_at)
 
 
-@cache
-def _previous_fix():
+#: A fix as previous_fix() and the PostgreSQL read take it.
+FIX_COLUMNS = (Checkin.lat, Checkin.lon, Checkin.accuracy_m, Checkin.recorded_at)
+
+
+def _latest_fix(subject, *what):
+    # `what` of the subject's latest check-in with a position taken before :before.
     return (
-        select(Checkin.lat, Checkin.lon, Checkin.accuracy_m, Checkin.recorded_at)
+        select(*what)
         .where(
-            Checkin.subject_id == bindparam("subject"),
+            Checkin.subject_id == subject,
             Checkin.lat.is_not(None),
-            Checkin.recorded_at < bindparam("before"),
+            Checkin.recorded_at < bindparam("before", type_=UtcDateTime()),
         )
         .order_by(Checkin.recorded_at.desc())
         .limit(1)
     )
+
+
+@cache
+def _previous_fix():
+    return _latest_fix(bindparam("subject"), *FIX_COLUMNS)
 
 
 #: The columns a check-in is stored with (all of them but its id).
@@ -296,24 +257,11 @@ def write(values: dict, audit: dict, *, attempt: dict | None = None) -> Written:
     windows already counted as missed that it lies in (for the kinds that meet windows).
     PostgreSQL only, `attempt`: a rate-limit attempt (limiter.Folded's params) counted in the
     same statement, its lock taken by read_context(); nothing is written when it is refused."""
-    meets = values["kind"] in WINDOW_KINDS
     if not on_postgresql():
         if attempt is not None:
             raise ValueError("attempts are counted in the statement on PostgreSQL only")
-        return _write_generic(values, audit, meets)
-    actor = audit["actor"]
-    params = {
-        **values,
-        "flags": json.dumps(values["flags"]),
-        "meets": meets,
-        "action": audit["action"],
-        "at": audit["at"],
-        "actor_kind": actor.kind,
-        "actor_id": actor.id,
-        "ip": actor.ip,
-    }
-    if attempt is not None:
-        params.update({f"attempt_{name}": value for name, value in attempt.items()})
+        return _write_generic(values, audit)
+    params = pg_write_params(values, audit, attempt)
     row_sets = db.session.connection().execute(_pg_write(attempt is not None), params).all()
     first = row_sets[0]
     if first.id is None:
@@ -322,7 +270,25 @@ def write(values: dict, audit: dict, *, attempt: dict | None = None) -> Written:
     return Written(first.id, met)
 
 
-def _write_generic(values: dict, audit: dict, meets: bool) -> Written:
+def pg_write_params(values: dict, audit: dict, attempt: dict | None) -> dict:
+    """The parameters of write()'s PostgreSQL statement."""
+    actor = audit["actor"]
+    params = {
+        **values,
+        "flags": json.dumps(values["flags"]),
+        "meets": values["kind"] in WINDOW_KINDS,
+        "action": audit["action"],
+        "at": audit["at"],
+        "actor_kind": actor.kind,
+        "actor_id": actor.id,
+        "ip": actor.ip,
+    }
+    if attempt is not None:
+        params.update({f"attempt_{name}": value for name, value in attempt.items()})
+    return params
+
+
+def _write_generic(values: dict, audit: dict) -> Written:
     checkin_id = (
         db.session.connection()
         .execute(_insert_checkin(db.session.get_bind().dialect.name), values)
@@ -342,7 +308,7 @@ def _write_generic(values: dict, audit: dict, meets: bool) -> Written:
         },
     )
     met = ()
-    if meets:
+    if values["kind"] in WINDOW_KINDS:
         met = [
             MetWindow(*row)
             for row in db.session.connection().execute(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 
 from corrections.extensions import db
 from corrections.zones import rules
@@ -52,16 +52,26 @@ def zones_of(subject_ids: Sequence[int]) -> dict[int, list[Zone]]:
     return found
 
 
+#: A zone's columns as the pure rules see it (shape_of() reads a row of them).
+SHAPE_COLUMNS = (Zone.id, Zone.kind, Zone.name, Zone.lat, Zone.lon, Zone.radius_m, Zone.polygon)
+ShapeRow = namedtuple("ShapeRow", [c.key for c in SHAPE_COLUMNS])
+
+
+def in_force_between(first, last):
+    """The SQL condition of a zone in force on some day from `first` to `last` (dates, or
+    expressions of them): permanent, or dated over one of those days."""
+    return and_(
+        or_(Zone.valid_from.is_(None), Zone.valid_from <= last),
+        or_(Zone.valid_to.is_(None), Zone.valid_to >= first),
+    )
+
+
 def zones_in_force(subject_id: int, day: dt.date) -> list[rules.ZoneShape]:
     """The subject's zones that apply on local `day` (permanent ones and dated ones covering it):
     one statement of plain columns, no ORM loading (every check-in asks)."""
     rows = db.session.execute(
-        select(Zone.id, Zone.kind, Zone.name, Zone.lat, Zone.lon, Zone.radius_m, Zone.polygon)
-        .where(
-            Zone.subject_id == subject_id,
-            or_(Zone.valid_from.is_(None), Zone.valid_from <= day),
-            or_(Zone.valid_to.is_(None), Zone.valid_to >= day),
-        )
+        select(*SHAPE_COLUMNS)
+        .where(Zone.subject_id == subject_id, in_force_between(day, day))
         .order_by(Zone.id)
     )
     return [shape_of(row) for row in rows]
@@ -83,21 +93,10 @@ def shape_of(zone) -> rules.ZoneShape:
 #: zones_on_days' question, built once (every batch of background positions asks it): plain
 #: columns, no ORM loading.
 _ON_DAYS = (
-    select(
-        Zone.id,
-        Zone.kind,
-        Zone.name,
-        Zone.lat,
-        Zone.lon,
-        Zone.radius_m,
-        Zone.polygon,
-        Zone.valid_from,
-        Zone.valid_to,
-    )
+    select(*SHAPE_COLUMNS, Zone.valid_from, Zone.valid_to)
     .where(
         Zone.subject_id == bindparam("subject_id"),
-        or_(Zone.valid_from.is_(None), Zone.valid_from <= bindparam("last")),
-        or_(Zone.valid_to.is_(None), Zone.valid_to >= bindparam("first")),
+        in_force_between(bindparam("first"), bindparam("last")),
     )
     .order_by(Zone.id)
 )
